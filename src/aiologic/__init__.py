@@ -1,0 +1,13 @@
+"""aiologic: locks, events, queues and more that threads, event loops and greenlets can share."""
+
+from aiologic import lowlevel, meta
+
+__all__: list[str] = []
+
+
+def __getattr__(name: str) -> object:
+    if name in ("__version__", "__version_tuple__"):
+        from aiologic._version import __version__, __version_tuple__
+
+        return __version__ if name == "__version__" else __version_tuple__
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,109 @@
+"""Who is running: the current thread, greenlet or task, and the loop or hub it runs on ("token").
+
+Identities are ``(library, id)`` tuples, so a thread, a greenlet and a task are distinct owners even when they
+run on the same OS thread.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from aiologic.lowlevel._libraries import current_async_library, current_green_library
+from aiologic.lowlevel._threads import current_thread, get_ident
+
+__all__ = [
+    "current_async_task",
+    "current_async_task_ident",
+    "current_async_token",
+    "current_async_token_ident",
+    "current_green_task",
+    "current_green_task_ident",
+    "current_green_token",
+    "current_green_token_ident",
+]
+
+
+def _unsupported(kind: str, library: str | None) -> RuntimeError:
+    return RuntimeError(f"unsupported {kind} library {library!r}")
+
+
+def current_green_token() -> Any:
+    """The current thread (plain threads) or the hub (gevent, eventlet)."""
+    library = current_green_library()
+    if library == "threading":
+        return current_thread()
+    if library == "gevent":
+        return sys.modules["gevent"].get_hub()
+    if library == "eventlet":
+        return sys.modules["eventlet.hubs"].get_hub()
+    raise _unsupported("green", library)
+
+
+def current_green_token_ident() -> tuple[str, int]:
+    library = current_green_library()
+    if library == "threading":
+        return ("threading", get_ident())
+    return (library, id(current_green_token()))
+
+
+def current_green_task() -> Any:
+    """The current thread (plain threads) or greenlet (gevent, eventlet)."""
+    library = current_green_library()
+    if library == "threading":
+        return current_thread()
+    if library in ("gevent", "eventlet"):
+        return sys.modules["greenlet"].getcurrent()
+    raise _unsupported("green", library)
+
+
+def current_green_task_ident() -> tuple[str, int]:
+    library = current_green_library()
+    if library == "threading":
+        return ("threading", get_ident())
+    if library in ("gevent", "eventlet"):
+        return (library, id(sys.modules["greenlet"].getcurrent()))
+    raise _unsupported("green", library)
+
+
+def current_async_token() -> Any:
+    """The running asyncio loop, the ``TrioToken`` or the curio ``Kernel``."""
+    library = current_async_library()
+    if library == "asyncio":
+        return sys.modules["asyncio"].get_running_loop()
+    if library == "trio":
+        return sys.modules["trio"].lowlevel.current_trio_token()
+    if library == "curio":
+        return sys.modules["curio.meta"]._locals.kernel
+    raise _unsupported("async", library)
+
+
+def current_async_token_ident() -> tuple[str, int]:
+    return (current_async_library(), id(current_async_token()))  # type: ignore[return-value]
+
+
+def current_async_task() -> Any:
+    """The current asyncio, trio or curio task."""
+    library = current_async_library()
+    if library == "asyncio":
+        return sys.modules["asyncio"].current_task()
+    if library == "trio":
+        return sys.modules["trio"].lowlevel.current_task()
+    if library == "curio":
+        return _curio_current_task()
+    raise _unsupported("async", library)
+
+
+def _curio_current_task() -> Any:
+    # curio only hands the current task out through an async trap; its kernel loop keeps it in the local
+    # ``active`` of the frame that drives the coroutine, which is an ancestor of ours.
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "curio.kernel" and "active" in frame.f_locals:
+            return frame.f_locals["active"]
+        frame = frame.f_back
+    raise RuntimeError("no current curio task")
+
+
+def current_async_task_ident() -> tuple[str, int]:
+    return (current_async_library(), id(current_async_task()))  # type: ignore[return-value]

@@ -1,0 +1,340 @@
+"""Parking: how each library suspends one thread, greenlet or task until any thread wakes it.
+
+Design note — the hand-shake every library shares.
+
+A parked caller waits on an *event* (see ``_events``) that holds two atomic slots, both plain lists whose
+``pop()`` is atomic in CPython:
+
+* ``_unset`` holds one token. Whoever pops it decides the outcome: ``set()`` (success) or the waiter's own
+  ``_cancel()`` (timeout, cancellation, any exception). Exactly one side wins, so a wake-up is never both
+  delivered and cancelled, and never lost.
+* ``_wake_slot`` receives the waiter's wake callable once the waiter is ready to be woken. The setter pops it
+  after winning the token. A waiter that finds the token already gone tries to pop its own callable back
+  (``_retract``): if that succeeds no wake-up will come; if it fails the setter holds the callable and a wake-up
+  is on its way, so the waiter parks anyway to absorb it. Greenlets and trio tasks must never receive a stale
+  switch or reschedule, and this is what guarantees it.
+
+With the GIL, the waiter's "append, then look at the token" and the setter's "pop the token, then pop the
+slot" are sequentially consistent, so one of them always sees the other.
+
+Each ``park_*`` function below returns ``True`` when woken by ``set()``, ``False`` when its own timeout won, and
+propagates any exception (after which the event tells whether ``set()`` won anyway, via ``is_set()``).
+Timeouts are already validated: ``None`` waits forever, ``0`` makes one pass through the library's machinery.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from aiologic.lowlevel._signals import _signal_safety
+from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident
+
+if TYPE_CHECKING:
+    from aiologic.lowlevel._events import _BaseEvent
+
+__all__ = [
+    "park_asyncio",
+    "park_curio",
+    "park_eventlet",
+    "park_gevent",
+    "park_threading",
+    "park_trio",
+]
+
+_modules = sys.modules
+
+
+def _foreign(thread_ident: int) -> bool:
+    """Whether a wake-up issued now must take the thread-safe path to reach ``thread_ident``."""
+    return thread_ident != get_ident() or _signal_safety.enabled
+
+
+# --- plain threads ------------------------------------------------------------------------------------------
+
+
+def park_threading(event: _BaseEvent, timeout: float | None) -> bool:
+    lock = allocate_lock()
+    lock.acquire()
+    if not event._publish(lock.release):
+        return True
+    try:
+        if timeout is None:
+            while not lock.acquire(True, TIMEOUT_MAX):
+                pass
+            return True
+        if timeout <= TIMEOUT_MAX:
+            acquired = lock.acquire(timeout > 0, timeout if timeout > 0 else -1)
+        else:
+            acquired = lock.acquire(True, TIMEOUT_MAX)
+            while not acquired and (timeout := timeout - TIMEOUT_MAX) > 0:
+                acquired = lock.acquire(True, min(timeout, TIMEOUT_MAX))
+    except BaseException:
+        event._cancel()
+        raise
+    # A lost race with set() still counts as woken; its later release() of the lock is harmless.
+    return acquired or not event._cancel()
+
+
+# --- gevent -------------------------------------------------------------------------------------------------
+
+
+def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
+    if greenlet is getattr(hub, "greenlet", hub):
+        raise RuntimeError("do not call blocking functions from the mainloop")
+
+
+def park_gevent(event: _BaseEvent, timeout: float | None) -> bool:
+    from gevent import getcurrent, get_hub
+
+    hub = get_hub()
+    greenlet = getcurrent()
+    _hub_switch_guard(hub, greenlet, "gevent")
+    # A per-wait async watcher: thread-safe to fire, and it keeps the loop alive while we wait (see
+    # runtime-notes: run_callback_threadsafe corrupts the loop's state under load).
+    watcher = hub.loop.async_()
+    outcome: list[bool] = []
+
+    def resume(result: bool = True) -> None:
+        if not outcome:
+            outcome.append(result)
+            greenlet.switch()
+
+    watcher.start(resume)
+    timer = None
+    try:
+        if not event._publish(watcher.send):
+            return True
+        if timeout is not None:
+            timer = hub.loop.timer(max(timeout, 0.0))
+            timer.start(_timed_out, event, resume)
+        _park_until(hub.switch, outcome, event)
+        return outcome[0]
+    finally:
+        watcher.stop()
+        watcher.close()
+        if timer is not None:
+            timer.stop()
+            timer.close()
+
+
+def _timed_out(event: _BaseEvent, resume: Callable[[bool], None]) -> None:
+    # Runs in the waiter's own loop; if set() won the token its wake-up is already on the way.
+    if event._cancel():
+        resume(False)
+
+
+def _park_until(switch: Callable[[], Any], outcome: list[bool], event: _BaseEvent) -> None:
+    """Switch to the hub until ``resume`` ran; after an exception, still absorb a wake-up in flight."""
+    try:
+        while not outcome:
+            switch()
+    except BaseException:
+        if not event._cancel() and not event._retract():
+            while not outcome:
+                try:
+                    switch()
+                except BaseException:  # noqa: S112 - the first exception is the one reported
+                    continue
+        raise
+
+
+# --- eventlet -----------------------------------------------------------------------------------------------
+
+
+class _EventletWakeup:
+    """A per-hub self-pipe: foreign threads queue callbacks and poke the hub's poller."""
+
+    def __init__(self, hub: Any) -> None:
+        import os
+        from collections import deque
+
+        self.hub = hub
+        self.pending: deque[Callable[[], Any]] = deque()
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._read_fd, False)
+        os.set_blocking(self._write_fd, False)
+        self._read = os.read
+        self._write = os.write
+        hub.add(hub.READ, self._read_fd, self._on_readable, self._on_closed, None)
+
+    def call_soon_threadsafe(self, callback: Callable[[], Any]) -> None:
+        self.pending.append(callback)
+        try:
+            self._write(self._write_fd, b"\0")
+        except BlockingIOError:  # the pipe is full: the hub is already due to wake
+            pass
+
+    def _on_readable(self, fileno: int) -> None:
+        try:
+            while self._read(self._read_fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        pending = self.pending
+        while pending:
+            self.hub.schedule_call_global(0, pending.popleft())
+
+    def _on_closed(self, *args: object) -> None:  # pragma: no cover - the pipe is never closed
+        pass
+
+
+def _eventlet_wakeup(hub: Any) -> _EventletWakeup:
+    wakeup: _EventletWakeup | None = getattr(hub, "_aiologic_wakeup", None)
+    if wakeup is None:
+        wakeup = hub._aiologic_wakeup = _EventletWakeup(hub)
+    return wakeup
+
+
+def park_eventlet(event: _BaseEvent, timeout: float | None) -> bool:
+    from eventlet.hubs import get_hub
+    from greenlet import getcurrent
+
+    hub = get_hub()
+    greenlet = getcurrent()
+    _hub_switch_guard(hub, greenlet, "eventlet")
+    thread_ident = get_ident()
+    outcome: list[bool] = []
+
+    def resume(result: bool = True) -> None:
+        if not outcome:
+            outcome.append(result)
+            greenlet.switch()
+
+    def wake() -> None:
+        if _foreign(thread_ident):
+            _eventlet_wakeup(hub).call_soon_threadsafe(resume)
+        else:
+            hub.schedule_call_global(0, resume)
+
+    _eventlet_wakeup(hub)  # created here, in the hub's thread, before anyone can need it
+    if not event._publish(wake):
+        return True
+    timer = None
+    if timeout is not None:
+        timer = hub.schedule_call_global(max(timeout, 0.0), _timed_out, event, resume)
+    try:
+        _park_until(hub.switch, outcome, event)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return outcome[0]
+
+
+# --- asyncio ------------------------------------------------------------------------------------------------
+
+
+def _resolve(future: Any, result: bool) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def park_asyncio(event: _BaseEvent, timeout: float | None) -> Generator[Any, Any, bool]:
+    from asyncio import get_running_loop
+
+    loop = get_running_loop()
+    future = loop.create_future()
+    thread_ident = get_ident()
+
+    def wake() -> None:
+        if _foreign(thread_ident):
+            try:
+                loop.call_soon_threadsafe(_resolve, future, True)
+            except RuntimeError:  # the loop is closed: nobody is left to wake
+                pass
+        else:
+            _resolve(future, True)
+
+    if not event._publish(wake):
+        return True
+    handle = None
+    if timeout is not None:
+        handle = loop.call_later(timeout, _asyncio_timed_out, event, future)
+    try:
+        return (yield from future.__await__())  # type: ignore[no-any-return]
+    except BaseException:
+        event._cancel()
+        raise
+    finally:
+        if handle is not None:
+            handle.cancel()
+
+
+def _asyncio_timed_out(event: _BaseEvent, future: Any) -> None:
+    if event._cancel():
+        _resolve(future, False)
+
+
+# --- trio ---------------------------------------------------------------------------------------------------
+
+
+async def park_trio(event: _BaseEvent, timeout: float | None) -> bool:
+    import outcome
+    from trio import move_on_after
+    from trio.lowlevel import (
+        Abort,
+        current_task,
+        current_trio_token,
+        reschedule,
+        wait_task_rescheduled,
+    )
+
+    task = current_task()
+    token = current_trio_token()
+    thread_ident = get_ident()
+    woken = outcome.Value(True)
+
+    def wake() -> None:
+        if _foreign(thread_ident):
+            try:
+                token.run_sync_soon(reschedule, task, woken)
+            except RuntimeError:  # the run has finished
+                pass
+        else:
+            reschedule(task, woken)
+
+    def abort(raise_cancel: object) -> Abort:
+        # Once set() has won, trio's rule applies: the wake-up is delivered and cancellation waits.
+        return Abort.SUCCEEDED if event._cancel() else Abort.FAILED
+
+    if not event._publish(wake):
+        return True
+    if timeout is None:
+        return await wait_task_rescheduled(abort)  # type: ignore[no-any-return]
+    with move_on_after(timeout):
+        return await wait_task_rescheduled(abort)  # type: ignore[no-any-return]
+    return False
+
+
+# --- curio --------------------------------------------------------------------------------------------------
+
+
+async def park_curio(event: _BaseEvent, timeout: float | None) -> bool:
+    from concurrent.futures import Future
+
+    from curio import ignore_after
+    from curio.traps import _future_wait
+
+    future: Future[bool] = Future()
+
+    def wake() -> None:
+        try:
+            future.set_result(True)
+        except Exception:  # already resolved by a cancellation
+            pass
+
+    if not event._publish(wake):
+        return True
+    try:
+        if timeout is None:
+            await _future_wait(future)
+            return True
+        async with ignore_after(timeout) as scope:
+            await _future_wait(future)
+        if scope.expired:  # type: ignore[attr-defined]
+            return not event._cancel()
+        return True
+    except BaseException:
+        event._cancel()
+        raise
