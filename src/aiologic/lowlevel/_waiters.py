@@ -148,6 +148,7 @@ class _EventletWakeup:
 
     def __init__(self, hub: Any) -> None:
         import os
+        import weakref
         from collections import deque
 
         self.hub = hub
@@ -158,6 +159,7 @@ class _EventletWakeup:
         self._read = os.read
         self._write = os.write
         hub.add(hub.READ, self._read_fd, self._on_readable, self._on_closed, None)
+        weakref.finalize(hub, _close_fds, self._read_fd, self._write_fd)
 
     def call_soon_threadsafe(self, callback: Callable[[], Any]) -> None:
         self.pending.append(callback)
@@ -178,6 +180,13 @@ class _EventletWakeup:
 
     def _on_closed(self, *args: object) -> None:  # pragma: no cover - the pipe is never closed
         pass
+
+
+def _close_fds(*fds: int) -> None:
+    import os
+
+    for fd in fds:
+        os.close(fd)
 
 
 def _eventlet_wakeup(hub: Any) -> _EventletWakeup:

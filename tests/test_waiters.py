@@ -1,0 +1,298 @@
+"""Low-level events: every library parks on them and any thread wakes them, exactly once."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from harness import Running, Task, run, wait_until
+
+from aiologic.lowlevel import create_async_event, create_green_event
+
+
+def parked(event: object) -> bool:
+    return bool(event._wake_slot)  # type: ignore[attr-defined]
+
+
+async def wait_for(t: Task, event: object, timeout: float | None = None) -> bool:
+    return await t.wait(event, timeout)
+
+
+async def set_event(t: Task, event: object) -> bool:
+    return event.set()  # type: ignore[attr-defined, no-any-return]
+
+
+def test_wait_after_set_returns_true(library: str) -> None:
+    async def body(t: Task) -> tuple[bool, bool]:
+        event = t.create_event()
+        assert event.set()
+        return await t.wait(event), await t.wait(event, 0)
+
+    assert run(library, body) == (True, True)
+
+
+def test_woken_from_another_thread(library: str, other_library: str) -> None:
+    """The waiter parks on ``library``; a task of ``other_library`` in another thread wakes it."""
+    event = create_green_event() if library in ("threading", "gevent", "eventlet") else create_async_event()
+    waiter = Running(library, wait_for, event, 10)
+    wait_until(lambda: parked(event))
+    assert run(other_library, set_event, event) is True
+    assert waiter.result() is True
+    assert event.is_set() and not event.cancelled()
+    assert not event.set()
+
+
+def test_woken_from_same_thread(library: str) -> None:
+    async def body(t: Task) -> list[object]:
+        event = t.create_event()
+
+        async def waker(t: Task) -> bool:
+            while not parked(event):
+                await t.sleep(0.001)
+            return event.set()
+
+        # Plain threads gather in separate threads; the others run both tasks on this thread's loop or hub.
+        return await t.gather(lambda t: wait_for(t, event, 10), waker)
+
+    assert run(library, body) == [True, True]
+
+
+@pytest.mark.parametrize("timeout", [0, 0.01])
+def test_timeout_cancels_event(library: str, timeout: float) -> None:
+    async def body(t: Task) -> tuple[bool, bool, bool, bool, bool]:
+        event = t.create_event()
+        result = await t.wait(event, timeout)
+        return result, event.cancelled(), event.is_set(), event.set(), await t.wait(event)
+
+    assert run(library, body) == (False, True, False, False, False)
+
+
+@pytest.mark.parametrize("timeout", [-1, float("nan")])
+def test_bad_timeout_is_rejected(library: str, timeout: float) -> None:
+    async def body(t: Task) -> bool:
+        event = t.create_event()
+        with pytest.raises(ValueError, match="timeout must be"):
+            await t.wait(event, timeout)
+        return event.cancelled()
+
+    assert run(library, body) is True
+
+
+def test_bad_timeout_is_ignored_when_set(library: str) -> None:
+    async def body(t: Task) -> bool:
+        event = t.create_event()
+        event.set()
+        return await t.wait(event, -1)
+
+    assert run(library, body) is True
+
+
+def test_infinite_timeout_waits(library: str) -> None:
+    event = create_green_event() if library in ("threading", "gevent", "eventlet") else create_async_event()
+    waiter = Running(library, wait_for, event, float("inf"))
+    wait_until(lambda: parked(event))
+    event.set()
+    assert waiter.result() is True
+
+
+def test_external_cancellation_cancels_event(cancellable_library: str) -> None:
+    async def body(t: Task) -> tuple[bool, bool, bool]:
+        event = t.create_event()
+        async with t.cancel_after(0.01) as scope:
+            await t.wait(event)
+        return scope.cancelled, event.cancelled(), event.set()
+
+    assert run(cancellable_library, body) == (True, True, False)
+
+
+def test_second_concurrent_wait_is_refused(library: str) -> None:
+    event = create_green_event() if library in ("threading", "gevent", "eventlet") else create_async_event()
+    waiter = Running(library, wait_for, event, 10)
+    wait_until(lambda: parked(event))
+
+    async def second(t: Task) -> None:
+        with pytest.raises(RuntimeError, match="already in use"):
+            await t.wait(event, 1)
+
+    run(library, second)
+    event.set()
+    assert waiter.result() is True
+
+
+def test_timeout_racing_set_never_loses_wakeup(library: str, other_library: str) -> None:
+    """A timeout and a set() from another thread land at about the same moment, many times over.
+
+    Exactly one side wins each time: either the wait reports the wake-up, or set() reports failure.
+    """
+    rounds = 40
+    events = [
+        create_green_event() if library in ("threading", "gevent", "eventlet") else create_async_event()
+        for _ in range(rounds)
+    ]
+    ready = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        results = []
+        for event, flag in zip(events, ready):
+            flag.set()
+            results.append(await t.wait(event, 0.002))
+        return results
+
+    async def setter(t: Task) -> list[bool]:
+        results = []
+        rng = random.Random(1)
+        for event, flag in zip(events, ready):
+            flag.wait(10)
+            await t.sleep(rng.uniform(0, 0.003))
+            results.append(event.set())
+        return results
+
+    waiting = Running(library, waiter)
+    set_results = run(other_library, setter)
+    wait_results = waiting.result()
+    assert wait_results == set_results
+    for event, woken in zip(events, wait_results):
+        assert event.is_set() is woken
+        assert event.cancelled() is not woken
+
+
+def test_cancellation_racing_set_is_reported(cancellable_library: str) -> None:
+    """An interrupted wait whose event was set anyway leaves the event set: the wake-up is not lost."""
+    rounds = 40
+    events = [
+        create_green_event() if cancellable_library in ("gevent", "eventlet") else create_async_event()
+        for _ in range(rounds)
+    ]
+    ready = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        outcomes = []
+        for event, flag in zip(events, ready):
+            flag.set()
+            woken = False
+            async with t.cancel_after(0.002):
+                woken = await t.wait(event)
+            outcomes.append(woken)
+        return outcomes
+
+    def setter() -> list[bool]:
+        rng = random.Random(2)
+        results = []
+        for event, flag in zip(events, ready):
+            flag.wait(10)
+            threading.Event().wait(rng.uniform(0, 0.003))
+            results.append(event.set())
+        return results
+
+    waiting = Running(cancellable_library, waiter)
+    set_results = setter()
+    outcomes = waiting.result()
+    for event, set_won, woken in zip(events, set_results, outcomes):
+        assert event.is_set() is set_won
+        assert event.cancelled() is not set_won
+        if woken:
+            assert set_won
+
+
+def test_asyncio_cancel_after_set_reports_set() -> None:
+    import asyncio
+
+    async def main() -> None:
+        event = create_async_event()
+        task = asyncio.ensure_future(event.with_())
+        await asyncio.sleep(0)
+        assert event.set()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert event.is_set() and not event.cancelled()
+
+    asyncio.run(main())
+
+
+def test_trio_cancel_after_set_completes_wait() -> None:
+    """trio's rule: once rescheduled, a wait is no longer interrupted by cancellation."""
+    import trio
+
+    async def main() -> None:
+        event = create_async_event()
+        results = []
+        async with trio.open_nursery() as nursery:
+
+            async def waiter() -> None:
+                results.append(await event)
+
+            nursery.start_soon(waiter)
+            await trio.testing.wait_all_tasks_blocked()
+            assert event.set()
+            nursery.cancel_scope.cancel()
+        assert results == [True]
+
+    import trio.testing
+
+    trio.run(main)
+
+
+def test_many_waiters_woken_at_once(library: str) -> None:
+    count = 200
+
+    async def body(t: Task) -> list[bool]:
+        events = [t.create_event() for _ in range(count)]
+
+        def set_all() -> None:
+            wait_until(lambda: all(parked(event) for event in events))
+            for event in events:
+                event.set()
+
+        setter = threading.Thread(target=set_all)
+        setter.start()
+        try:
+            return await t.gather(*[lambda t, e=e: wait_for(t, e, 20) for e in events])
+        finally:
+            setter.join()
+
+    assert run(library, body, timeout=60) == [True] * count
+
+
+def test_keyboard_interrupt_during_wait_is_prompt() -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        from aiologic.lowlevel import create_green_event
+
+        event = create_green_event()
+
+        def interrupt():
+            while not event._wake_slot:
+                time.sleep(0.001)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=interrupt).start()
+        start = time.monotonic()
+        try:
+            event.wait()
+        except KeyboardInterrupt:
+            elapsed = time.monotonic() - start
+            print("interrupted", event.cancelled(), event.set(), elapsed < 5)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.stdout.split() == ["interrupted", "True", "False", "True"], result.stderr
+
+
+def test_events_refuse_pickling() -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match="cannot reduce"):
+        pickle.dumps(create_green_event())
