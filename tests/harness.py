@@ -12,18 +12,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 # Import every library once, in the main thread: importing eventlet in a worker thread makes that thread's
 # join() hang (eventlet 0.41), and each import costs the first test that needs it.
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import anyio
 import curio
 import gevent
-import trio
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"\s*Eventlet is deprecated")  # announced at every import
@@ -161,7 +160,6 @@ async def _async_gather(
             for index in range(len(bodies)):
                 await group.spawn(one, index)
         return results
-    import anyio
 
     async with anyio.create_task_group() as group:
         for index in range(len(bodies)):
@@ -193,7 +191,6 @@ class _GreenTimeoutScope(_Scope):
 
 @asynccontextmanager
 async def _curio_scope(seconds: float) -> Any:
-    import curio
 
     scope = _Scope()
     async with curio.ignore_after(seconds) as ignore:
@@ -203,7 +200,6 @@ async def _curio_scope(seconds: float) -> Any:
 
 @asynccontextmanager
 async def _anyio_scope(seconds: float) -> Any:
-    import anyio
 
     scope = _Scope()
     with anyio.move_on_after(seconds) as cancel_scope:

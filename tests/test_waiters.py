@@ -10,9 +10,9 @@ import textwrap
 import threading
 
 import pytest
-from harness import Running, Task, run, wait_until
 
 from aiologic.lowlevel import create_async_event, create_green_event
+from harness import Running, Task, run, wait_until
 
 
 def parked(event: object) -> bool:
@@ -138,7 +138,7 @@ def test_timeout_racing_set_never_loses_wakeup(library: str, other_library: str)
 
     async def waiter(t: Task) -> list[bool]:
         results = []
-        for event, flag in zip(events, ready):
+        for event, flag in zip(events, ready, strict=True):
             flag.set()
             results.append(await t.wait(event, 0.002))
         return results
@@ -146,7 +146,7 @@ def test_timeout_racing_set_never_loses_wakeup(library: str, other_library: str)
     async def setter(t: Task) -> list[bool]:
         results = []
         rng = random.Random(1)
-        for event, flag in zip(events, ready):
+        for event, flag in zip(events, ready, strict=True):
             flag.wait(10)
             await t.sleep(rng.uniform(0, 0.003))
             results.append(event.set())
@@ -156,7 +156,7 @@ def test_timeout_racing_set_never_loses_wakeup(library: str, other_library: str)
     set_results = run(other_library, setter)
     wait_results = waiting.result()
     assert wait_results == set_results
-    for event, woken in zip(events, wait_results):
+    for event, woken in zip(events, wait_results, strict=True):
         assert event.is_set() is woken
         assert event.cancelled() is not woken
 
@@ -172,7 +172,7 @@ def test_cancellation_racing_set_is_reported(cancellable_library: str) -> None:
 
     async def waiter(t: Task) -> list[bool]:
         outcomes = []
-        for event, flag in zip(events, ready):
+        for event, flag in zip(events, ready, strict=True):
             flag.set()
             woken = False
             async with t.cancel_after(0.002):
@@ -183,7 +183,7 @@ def test_cancellation_racing_set_is_reported(cancellable_library: str) -> None:
     def setter() -> list[bool]:
         rng = random.Random(2)
         results = []
-        for event, flag in zip(events, ready):
+        for event, flag in zip(events, ready, strict=True):
             flag.wait(10)
             threading.Event().wait(rng.uniform(0, 0.003))
             results.append(event.set())
@@ -192,7 +192,7 @@ def test_cancellation_racing_set_is_reported(cancellable_library: str) -> None:
     waiting = Running(cancellable_library, waiter)
     set_results = setter()
     outcomes = waiting.result()
-    for event, set_won, woken in zip(events, set_results, outcomes):
+    for event, set_won, woken in zip(events, set_results, outcomes, strict=True):
         assert event.is_set() is set_won
         assert event.cancelled() is not set_won
         if woken:

@@ -1,6 +1,7 @@
 """aiologic: locks, events, queues and more that threads, event loops and greenlets can share."""
 
-from aiologic import lowlevel, meta
+from aiologic import lowlevel as lowlevel
+from aiologic import meta as meta
 
 __all__: list[str] = []
 

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import aiologic
 from aiologic.lowlevel import (
@@ -39,7 +40,7 @@ def main() -> None:
         names.append("gevent greenlet")
     kinds = {"asyncio loop A": "async", "asyncio loop B": "async"}
     # One event per turn per participant: turn r of participant i waits on batons[r][i].
-    batons = [
+    batons: list[list[Any]] = [
         [create_async_event() if kinds.get(name) else create_green_event() for name in names]
         for _ in range(ROUNDS)
     ]

@@ -11,14 +11,10 @@ import sys
 import threading
 
 from sniffio import AsyncLibraryNotFoundError
+from sniffio import current_async_library_cvar as _async_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
 from aiologic.lowlevel._signals import _signal_safety
-
-try:
-    from sniffio import current_async_library_cvar as _async_cvar
-except ImportError:  # pragma: no cover - sniffio without the context variable
-    _async_cvar = None
 
 __all__ = [
     "AsyncLibraryNotFoundError",
@@ -85,10 +81,9 @@ def current_async_library(*, failsafe: bool = False) -> str | None:
             return name
         if _curio_running():
             return "curio"
-        if _async_cvar is not None:
-            name = _async_cvar.get()
-            if name is not None:
-                return name
+        name = _async_cvar.get()
+        if name is not None:
+            return name
         asyncio = _modules.get("asyncio")
         if asyncio is not None and asyncio._get_running_loop() is not None:
             return "asyncio"

@@ -7,6 +7,7 @@ run on the same OS thread.
 from __future__ import annotations
 
 import sys
+from types import FrameType
 from typing import Any
 
 from aiologic.lowlevel._libraries import current_async_library, current_green_library
@@ -97,7 +98,7 @@ def current_async_task() -> Any:
 def _curio_current_task() -> Any:
     # curio only hands the current task out through an async trap; its kernel loop keeps it in the local
     # ``active`` of the frame that drives the coroutine, which is an ancestor of ours.
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_globals.get("__name__") == "curio.kernel" and "active" in frame.f_locals:
             return frame.f_locals["active"]

@@ -1,8 +1,8 @@
 """The interpreter's own thread primitives, untouched by gevent, eventlet or aiologic's patch layer.
 
-Everything in aiologic that blocks an OS thread goes through these, so that monkey patching applied before or
-after ``import aiologic`` cannot turn a thread-level wait into a greenlet switch (or into a recursive call into
-aiologic's own replacements).
+Everything in aiologic that blocks an OS thread goes through these, so that monkey patching applied before
+or after ``import aiologic`` cannot turn a thread-level wait into a greenlet switch (or into a recursive call
+into aiologic's own replacements).
 """
 
 from __future__ import annotations

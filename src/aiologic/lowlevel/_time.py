@@ -137,4 +137,3 @@ async def async_sleep_forever() -> None:
 
     await create_async_event()
     raise AssertionError("unreachable")  # pragma: no cover
-

@@ -64,13 +64,11 @@ class _AwaitableSwitch:
                 to_throw = exc
 
 
-def universal_switch(
-    get: Callable[[], Any], set_: Callable[[Any], None], value: Any, wrapped: Any
-) -> Any:
+def universal_switch(get: Callable[[], Any], set_: Callable[[Any], None], value: Any, wrapped: Any) -> Any:
     """Apply ``set_(value)`` around a ``with`` block, a call or an await of ``wrapped``.
 
-    ``get`` reads the current value, which is restored afterwards. ``wrapped`` may be :data:`MISSING` (return a
-    context manager), a coroutine function, an awaitable or another callable.
+    ``get`` reads the current value, which is restored afterwards. ``wrapped`` may be :data:`MISSING`
+    (return a context manager), a coroutine function, an awaitable or another callable.
     """
     switch = _Switch(get, set_, value)
     if wrapped is MISSING:

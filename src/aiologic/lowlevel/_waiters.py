@@ -10,15 +10,15 @@ A parked caller waits on an *event* (see ``_events``) that holds two atomic slot
   delivered and cancelled, and never lost.
 * ``_wake_slot`` receives the waiter's wake callable once the waiter is ready to be woken. The setter pops it
   after winning the token. A waiter that finds the token already gone tries to pop its own callable back
-  (``_retract``): if that succeeds no wake-up will come; if it fails the setter holds the callable and a wake-up
-  is on its way, so the waiter parks anyway to absorb it. Greenlets and trio tasks must never receive a stale
-  switch or reschedule, and this is what guarantees it.
+  (``_retract``): if that succeeds no wake-up will come; if it fails the setter holds the callable and a
+  wake-up is on its way, so the waiter parks anyway to absorb it. Greenlets and trio tasks must never receive
+  a stale switch or reschedule, and this is what guarantees it.
 
 With the GIL, the waiter's "append, then look at the token" and the setter's "pop the token, then pop the
 slot" are sequentially consistent, so one of them always sees the other.
 
-Each ``park_*`` function below returns ``True`` when woken by ``set()``, ``False`` when its own timeout won, and
-propagates any exception (after which the event tells whether ``set()`` won anyway, via ``is_set()``).
+Each ``park_*`` function below returns ``True`` when woken by ``set()``, ``False`` when its own timeout won,
+and propagates any exception (after which the event tells whether ``set()`` won anyway, via ``is_set()``).
 Timeouts are already validated: ``None`` waits forever, ``0`` makes one pass through the library's machinery.
 """
 
@@ -86,7 +86,7 @@ def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
 
 
 def park_gevent(event: _BaseEvent, timeout: float | None) -> bool:
-    from gevent import getcurrent, get_hub
+    from gevent import get_hub, getcurrent
 
     hub = get_hub()
     greenlet = getcurrent()
@@ -135,7 +135,7 @@ def _park_until(switch: Callable[[], Any], outcome: list[bool], event: _BaseEven
             while not outcome:
                 try:
                     switch()
-                except BaseException:  # noqa: S112 - the first exception is the one reported
+                except BaseException:
                     continue
         raise
 
@@ -341,7 +341,7 @@ async def park_curio(event: _BaseEvent, timeout: float | None) -> bool:
             return True
         async with ignore_after(timeout) as scope:
             await _future_wait(future)
-        if scope.expired:  # type: ignore[attr-defined]
+        if scope.expired:
             return not event._cancel()
         return True
     except BaseException:
