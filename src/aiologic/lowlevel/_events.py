@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from math import isinf, isnan
 from types import coroutine
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from aiologic.lowlevel import _waiters
 from aiologic.lowlevel._checkpoints import _async_checkpoint, green_checkpoint
 from aiologic.lowlevel._libraries import current_async_library, current_green_library
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "CANCELLED_EVENT",
@@ -50,7 +53,9 @@ def _validate_timeout(timeout: float | None) -> float | None:
     return timeout
 
 
-class _BaseEvent:
+class Event:
+    """The state every low-level event shares: unset, then set or cancelled, once."""
+
     __slots__ = ("__weakref__", "_cancelled", "_unset", "_wake_slot", "force", "shield")
 
     def __init__(self, *, shield: bool = False, force: bool = False) -> None:
@@ -124,7 +129,7 @@ class _BaseEvent:
             raise RuntimeError("this event is already in use")
 
 
-class GreenEvent(_BaseEvent):
+class GreenEvent(Event):
     """A low-level event waited on by threads and greenlets (``wait``)."""
 
     __slots__ = ()
@@ -153,7 +158,7 @@ class GreenEvent(_BaseEvent):
         raise RuntimeError(f"unsupported green library {library!r}")
 
 
-class AsyncEvent(_BaseEvent):
+class AsyncEvent(Event):
     """A low-level event awaited by asyncio, trio and curio tasks (``await ev``, ``await ev.with_(t)``)."""
 
     __slots__ = ()
@@ -189,18 +194,15 @@ class AsyncEvent(_BaseEvent):
         raise RuntimeError(f"unsupported async library {library!r}")
 
 
-Event = _BaseEvent
-
-
-class _Singleton(_BaseEvent):
+class _Singleton(Event):
     __slots__ = ()
     _instance: Any = None
 
-    def __new__(cls) -> Any:
-        instance = cls._instance
+    def __new__(cls) -> Self:
+        instance: Self | None = cls._instance
         if instance is None:
             instance = cls._instance = super().__new__(cls)
-            _BaseEvent.__init__(instance)
+            Event.__init__(instance)
         return instance
 
     def __init__(self) -> None:

@@ -32,7 +32,7 @@ from aiologic.lowlevel._signals import _signal_safety
 from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident
 
 if TYPE_CHECKING:
-    from aiologic.lowlevel._events import _BaseEvent
+    from aiologic.lowlevel._events import Event
 
 __all__ = [
     "park_asyncio",
@@ -54,7 +54,7 @@ def _foreign(thread_ident: int) -> bool:
 # --- plain threads ------------------------------------------------------------------------------------------
 
 
-def park_threading(event: _BaseEvent, timeout: float | None) -> bool:
+def park_threading(event: Event, timeout: float | None) -> bool:
     lock = allocate_lock()
     lock.acquire()
     if not event._publish(lock.release):
@@ -85,7 +85,7 @@ def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
         raise RuntimeError("do not call blocking functions from the mainloop")
 
 
-def park_gevent(event: _BaseEvent, timeout: float | None) -> bool:
+def park_gevent(event: Event, timeout: float | None) -> bool:
     from gevent import get_hub, getcurrent
 
     hub = get_hub()
@@ -119,13 +119,13 @@ def park_gevent(event: _BaseEvent, timeout: float | None) -> bool:
             timer.close()
 
 
-def _timed_out(event: _BaseEvent, resume: Callable[[bool], None]) -> None:
+def _timed_out(event: Event, resume: Callable[[bool], None]) -> None:
     # Runs in the waiter's own loop; if set() won the token its wake-up is already on the way.
     if event._cancel():
         resume(False)
 
 
-def _park_until(switch: Callable[[], Any], outcome: list[bool], event: _BaseEvent) -> None:
+def _park_until(switch: Callable[[], Any], outcome: list[bool], event: Event) -> None:
     """Switch to the hub until ``resume`` ran; after an exception, still absorb a wake-up in flight."""
     try:
         while not outcome:
@@ -196,7 +196,7 @@ def _eventlet_wakeup(hub: Any) -> _EventletWakeup:
     return wakeup
 
 
-def park_eventlet(event: _BaseEvent, timeout: float | None) -> bool:
+def park_eventlet(event: Event, timeout: float | None) -> bool:
     from eventlet.hubs import get_hub
     from greenlet import getcurrent
 
@@ -239,7 +239,7 @@ def _resolve(future: Any, result: bool) -> None:
         future.set_result(result)
 
 
-def park_asyncio(event: _BaseEvent, timeout: float | None) -> Generator[Any, Any, bool]:
+def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
     from asyncio import get_running_loop
 
     loop = get_running_loop()
@@ -270,7 +270,7 @@ def park_asyncio(event: _BaseEvent, timeout: float | None) -> Generator[Any, Any
             handle.cancel()
 
 
-def _asyncio_timed_out(event: _BaseEvent, future: Any) -> None:
+def _asyncio_timed_out(event: Event, future: Any) -> None:
     if event._cancel():
         _resolve(future, False)
 
@@ -278,7 +278,7 @@ def _asyncio_timed_out(event: _BaseEvent, future: Any) -> None:
 # --- trio ---------------------------------------------------------------------------------------------------
 
 
-async def park_trio(event: _BaseEvent, timeout: float | None) -> bool:
+async def park_trio(event: Event, timeout: float | None) -> bool:
     import outcome
     from trio import move_on_after
     from trio.lowlevel import (
@@ -319,7 +319,7 @@ async def park_trio(event: _BaseEvent, timeout: float | None) -> bool:
 # --- curio --------------------------------------------------------------------------------------------------
 
 
-async def park_curio(event: _BaseEvent, timeout: float | None) -> bool:
+async def park_curio(event: Event, timeout: float | None) -> bool:
     from concurrent.futures import Future
 
     from curio import ignore_after
