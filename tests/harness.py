@@ -32,7 +32,7 @@ with warnings.catch_warnings():
 from aiologic.lowlevel import create_async_event, create_green_event
 
 GREEN = ("threading", "gevent", "eventlet")
-ASYNC = ("asyncio", "trio", "anyio-asyncio", "anyio-trio", "curio")
+ASYNC = ("asyncio", "trio", "anyio-asyncio", "anyio-trio") + (("curio",) if curio is not None else ())
 LIBRARIES = GREEN + ASYNC
 # Libraries whose waits can be interrupted from outside (threads have no such mechanism).
 CANCELLABLE = tuple(name for name in LIBRARIES if name != "threading")

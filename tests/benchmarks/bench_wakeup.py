@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import GREEN, Running, Task, run  # noqa: E402
+from harness import ASYNC, GREEN, Running, Task, run
 
-LIBRARIES = ("threading", "gevent", "eventlet", "asyncio", "trio", "curio")
+LIBRARIES = GREEN + tuple(name for name in ASYNC if not name.startswith("anyio-"))
 
 
 def make_events(library: str, count: int) -> list[Any]:
@@ -77,7 +77,10 @@ def main() -> None:
     print(f"µs per wake-up (median of {args.repeat} x {args.rounds} round trips)\n")
     print("same thread (two tasks/greenlets on one loop or hub; threads: two threads)")
     for library in LIBRARIES:
-        cost = measure(cross_thread, library, library) if library == "threading" else measure(same_thread, library)
+        if library == "threading":
+            cost = measure(cross_thread, library, library)
+        else:
+            cost = measure(same_thread, library)
         print(f"  {library:<10} {cost:8.1f}")
     print("\nacross threads: waiter library (rows) woken by a waker library in another thread (columns)")
     print("  " + " " * 10 + "".join(f"{name:>10}" for name in LIBRARIES))

@@ -30,9 +30,9 @@ _THREAD_SLEEP_MAX = float(2**30 - 1)
 
 def green_clock() -> float:
     """The monotonic clock of the current green library."""
+    # gevent's loop time (libev's ev_now) follows the wall clock; its timers are relative, so the
+    # monotonic clock serves gevent as well as threads.
     library = current_green_library()
-    if library == "gevent":
-        return float(sys.modules["gevent"].get_hub().loop.now())
     if library == "eventlet":
         return float(sys.modules["eventlet.hubs"].get_hub().clock())
     return float(monotonic())

@@ -319,21 +319,46 @@ async def park_trio(event: Event, timeout: float | None) -> bool:
 # --- curio --------------------------------------------------------------------------------------------------
 
 
-async def park_curio(event: Event, timeout: float | None) -> bool:
-    from concurrent.futures import Future
+class _CurioFuture:
+    """What curio's future trap needs of a future: its kernel parks the task in ``add_done_callback`` and
+    drops it in ``cancel``. ``fire`` may run in any thread, before or after the task parked."""
 
+    __slots__ = ("_callbacks", "_unfired")
+
+    def __init__(self) -> None:
+        self._unfired: list[None] = [None]
+        self._callbacks: list[Callable[[Any], object]] = []
+
+    def add_done_callback(self, callback: Callable[[Any], object]) -> None:
+        self._callbacks.append(callback)
+        if not self._unfired:
+            self._run_callback()
+
+    def cancel(self) -> bool:
+        self._callbacks.clear()
+        return False
+
+    def fire(self) -> None:
+        self._unfired.pop()
+        self._run_callback()
+
+    def _run_callback(self) -> None:
+        try:
+            callback = self._callbacks.pop()
+        except IndexError:
+            return
+        try:
+            callback(self)
+        except OSError:  # the kernel's notify socket is full: our wake-up is queued all the same
+            pass
+
+
+async def park_curio(event: Event, timeout: float | None) -> bool:
     from curio import ignore_after
     from curio.traps import _future_wait
 
-    future: Future[bool] = Future()
-
-    def wake() -> None:
-        try:
-            future.set_result(True)
-        except Exception:  # already resolved by a cancellation
-            pass
-
-    if not event._publish(wake):
+    future = _CurioFuture()
+    if not event._publish(future.fire):
         return True
     try:
         if timeout is None:
@@ -341,9 +366,7 @@ async def park_curio(event: Event, timeout: float | None) -> bool:
             return True
         async with ignore_after(timeout) as scope:
             await _future_wait(future)
-        if scope.expired:
-            return not event._cancel()
-        return True
+        return not scope.expired or not event._cancel()
     except BaseException:
         event._cancel()
         raise
