@@ -2,8 +2,24 @@
 
 from aiologic import lowlevel as lowlevel
 from aiologic import meta as meta
+from aiologic._event import CountdownEvent, Event, REvent
+from aiologic._lock import Lock, RLock
+from aiologic._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
+from aiologic.meta import export
 
-__all__: list[str] = []
+__all__ = [
+    "BinarySemaphore",
+    "BoundedBinarySemaphore",
+    "BoundedSemaphore",
+    "CountdownEvent",
+    "Event",
+    "Lock",
+    "REvent",
+    "RLock",
+    "Semaphore",
+]
+
+export(globals())
 
 
 def __getattr__(name: str) -> object:

@@ -66,6 +66,7 @@ from aiologic.lowlevel._time import (
     green_sleep_forever,
     green_sleep_until,
 )
+from aiologic.meta import export
 
 __all__ = [
     "CANCELLED_EVENT",
@@ -122,16 +123,4 @@ __all__ = [
 ]
 
 
-def _export() -> None:
-    # Public names report the public module; AsyncLibraryNotFoundError stays sniffio's own class.
-    for name in __all__:
-        value = globals()[name]
-        if getattr(value, "__module__", "").startswith(__name__ + "._"):
-            try:
-                value.__module__ = __name__
-            except (AttributeError, TypeError):
-                pass
-
-
-_export()
-del _export
+export(globals())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-__all__ = ["DEFAULT", "MISSING", "DefaultType", "MissingType", "SingletonEnum"]
+__all__ = ["DEFAULT", "MISSING", "DefaultType", "MissingType", "SingletonEnum", "export"]
 
 
 class SingletonEnum(Enum):
@@ -33,6 +33,21 @@ class MissingType(SingletonEnum):
 DEFAULT: Final = DefaultType.DEFAULT
 MISSING: Final = MissingType.MISSING
 
-for _cls in (SingletonEnum, DefaultType, MissingType):
-    _cls.__module__ = __name__
-del _cls
+
+def export(namespace: dict[str, Any]) -> None:
+    """Make the public names of a package report the package as their ``__module__``.
+
+    ``namespace`` is the package's ``globals()``; names listed in its ``__all__`` that were defined in one of
+    its private submodules (``package._private``) are re-labelled, so reprs and docs show the public path.
+    """
+    package = namespace["__name__"]
+    for name in namespace["__all__"]:
+        value = namespace[name]
+        if getattr(value, "__module__", "").startswith(package + "._"):
+            try:
+                value.__module__ = package
+            except (AttributeError, TypeError):  # objects whose module cannot be set
+                pass
+
+
+export(globals())

@@ -1,0 +1,260 @@
+"""Locks: ``Lock`` (owned, not reentrant) and ``RLock`` (reentrant).
+
+Design note. The lock is one token (see ``TokenQueue``): taking it is a ``list.pop()``, so the uncontended
+path never waits on anything internal. Ownership is the caller's ``(library, id)`` identity, recorded by
+whoever grants the token: the acquirer itself on the fast path, the releaser on a hand-off, so ``owner``
+names the next holder as soon as ``release()`` returns. Each waiter's item carries its identity, its OS
+thread and the recursion level it asked for.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiologic._reprs import object_repr
+from aiologic._waiting import TokenQueue, async_park, green_park
+from aiologic.lowlevel import (
+    async_checkpoint,
+    create_async_event,
+    create_green_event,
+    current_async_task_ident,
+    current_green_task_ident,
+    green_checkpoint,
+)
+from aiologic.lowlevel._threads import get_ident
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Lock", "RLock"]
+
+
+class Lock(TokenQueue):
+    """A lock owned by the thread, greenlet or task that acquired it; FIFO hand-off, no reentrancy."""
+
+    __slots__ = ("__weakref__", "_count", "_owner", "_owner_thread", "_tokens", "_waiters")
+    _owner: tuple[str, int] | None
+    _owner_thread: int | None
+    _count: int
+    _reentrant = False
+
+    def __new__(cls) -> Self:
+        self = object.__new__(cls)
+        self._tokens = [None]
+        self._waiters = deque()
+        self._owner = None
+        self._owner_thread = None
+        self._count = 0
+        return self
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return ()
+
+    def __getstate__(self) -> None:
+        return None
+
+    def __copy__(self) -> Self:
+        return type(self)()
+
+    def __repr__(self) -> str:
+        if self._tokens:
+            return object_repr(self, "", "unlocked")
+        return object_repr(self, "", f"locked, waiting={len(self._waiters)}")
+
+    def __bool__(self) -> bool:
+        return not self._tokens
+
+    # hand-off hooks -----------------------------------------------------------------------------------------
+
+    def _grant(self, item: Any) -> bool:
+        event, self._owner, self._owner_thread, self._count = item
+        return bool(event.set())
+
+    def _freed(self) -> None:
+        self._owner = None
+        self._owner_thread = None
+        self._count = 0
+
+    # acquiring ----------------------------------------------------------------------------------------------
+
+    def _take(self, ident: tuple[str, int], thread: int, count: int) -> bool:
+        if not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                return False
+            self._owner = ident
+            self._owner_thread = thread
+            self._count = count
+            return True
+        return False
+
+    def _check_reentry(self, ident: tuple[str, int], thread: int) -> None:
+        if self._owner == ident:
+            raise RuntimeError("the current task is already holding this lock")
+        if ident[0] == "threading" and self._owner_thread == thread and self._owner is not None:
+            raise RuntimeError("the current thread is already holding this lock")
+
+    def _green_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
+        ident = current_green_task_ident()
+        thread = get_ident()
+        if self._take(ident, thread, count):
+            if blocking:
+                try:
+                    green_checkpoint()
+                except BaseException:
+                    self._hand_off()
+                    raise
+            return True
+        if self._owner == ident and self._reentrant:
+            if blocking:
+                green_checkpoint()
+            self._count += count
+            return True
+        self._check_reentry(ident, thread)
+        if not blocking:
+            return False
+        event = create_green_event()
+        item = (event, ident, thread, count)
+        self._waiters.append(item)
+        self._wake_up()
+        return green_park(event, timeout, self._waiters, item, self._hand_off)
+
+    async def _async_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
+        ident = current_async_task_ident()
+        thread = get_ident()
+        if self._take(ident, thread, count):
+            if blocking:
+                try:
+                    await async_checkpoint()
+                except BaseException:
+                    self._hand_off()
+                    raise
+            return True
+        if self._owner == ident and self._reentrant:
+            if blocking:
+                await async_checkpoint()
+            self._count += count
+            return True
+        self._check_reentry(ident, thread)
+        if not blocking:
+            return False
+        event = create_async_event()
+        item = (event, ident, thread, count)
+        self._waiters.append(item)
+        self._wake_up()
+        return await async_park(event, timeout, self._waiters, item, self._hand_off)
+
+    def green_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Acquire as the current thread or greenlet; ``False`` on timeout or failed ``blocking=False``."""
+        return self._green_acquire(1, blocking, timeout)
+
+    async def async_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Acquire as the current task; ``False`` on timeout or failed ``blocking=False``."""
+        return await self._async_acquire(1, blocking, timeout)
+
+    # releasing ----------------------------------------------------------------------------------------------
+
+    def _release(self, ident: tuple[str, int], count: int) -> None:
+        if self._tokens:
+            raise RuntimeError("release unlocked lock")
+        if self._owner != ident:
+            raise RuntimeError("the current task is not holding this lock")
+        if count > self._count:
+            raise RuntimeError("lock released too many times")
+        self._count -= count
+        if not self._count:
+            self._hand_off()
+
+    def green_release(self) -> None:
+        """Release a lock held by the current thread or greenlet; waiters get it in FIFO order."""
+        self._release(current_green_task_ident(), 1)
+
+    def async_release(self) -> None:
+        """Release a lock held by the current task; waiters get it in FIFO order."""
+        self._release(current_async_task_ident(), 1)
+
+    def green_owned(self) -> bool:
+        """Whether the current thread or greenlet holds the lock."""
+        return self._owner == current_green_task_ident()
+
+    def async_owned(self) -> bool:
+        """Whether the current task holds the lock."""
+        return self._owner == current_async_task_ident()
+
+    def locked(self) -> bool:
+        """Whether anyone holds the lock (it stays locked across a hand-off)."""
+        return not self._tokens
+
+    @property
+    def owner(self) -> tuple[str, int] | None:
+        """The ``(library, id)`` identity of the holder, or ``None``."""
+        return self._owner
+
+    def __enter__(self) -> Self:
+        self._green_acquire(1, True, None)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._release(current_green_task_ident(), 1)
+
+    async def __aenter__(self) -> Self:
+        await self._async_acquire(1, True, None)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._release(current_async_task_ident(), 1)
+
+
+class RLock(Lock):
+    """A reentrant lock: its owner may acquire it again; it is released when every level is released."""
+
+    __slots__ = ()
+    _reentrant = True
+
+    def green_acquire(
+        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Acquire ``count`` levels as the current thread or greenlet."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        return self._green_acquire(count, blocking, timeout)
+
+    async def async_acquire(
+        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Acquire ``count`` levels as the current task."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        return await self._async_acquire(count, blocking, timeout)
+
+    def green_release(self, count: int = 1) -> None:
+        """Release ``count`` levels held by the current thread or greenlet."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        self._release(current_green_task_ident(), count)
+
+    def async_release(self, count: int = 1) -> None:
+        """Release ``count`` levels held by the current task."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        self._release(current_async_task_ident(), count)
+
+    def green_count(self) -> int:
+        """The current thread's or greenlet's recursion level (0 if it does not hold the lock)."""
+        return self._count if self._owner == current_green_task_ident() else 0
+
+    def async_count(self) -> int:
+        """The current task's recursion level (0 if it does not hold the lock)."""
+        return self._count if self._owner == current_async_task_ident() else 0
+
+    @property
+    def count(self) -> int:
+        """The owner's recursion level, 0 when unlocked."""
+        return self._count

@@ -1,0 +1,129 @@
+"""How a primitive parks a caller, and what happens when that wait fails.
+
+Every primitive keeps its waiters in a ``deque`` of items, each holding a low-level event (see
+``aiologic.lowlevel``). A waiter queues its item, parks on the event, and on failure (timeout, cancellation,
+any exception) either leaves the queue or, when a wake-up already granted it something (a permit, the lock, an
+item), hands that on through ``pass_on``. The two functions below are that logic once for each side.
+
+Lock-free state changes use two CPython atomics: ``list.pop()``/``deque.popleft()`` (exactly one caller gets a
+given element) and ``list.append()``. A short "try-lock" is a one-element list: ``pop()`` takes it without
+waiting and whoever fails knows that the holder will re-check after putting it back, so no update is lost and
+nothing ever blocks, even in a signal handler or a destructor that interrupted the holder.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiologic.lowlevel import AsyncEvent, GreenEvent
+
+__all__ = ["async_park", "green_park", "leave"]
+
+
+def leave(waiters: deque[Any], item: object) -> None:
+    """Remove ``item`` from ``waiters`` unless a waker already took it."""
+    try:
+        waiters.remove(item)
+    except ValueError:
+        pass
+
+
+def _settle(event: Any, waiters: deque[Any], item: object, pass_on: Callable[[], object] | None) -> None:
+    """After a wait that did not report a wake-up: pass on what a wake-up granted anyway, or leave."""
+    if event.is_set():
+        if pass_on is not None:
+            pass_on()
+    else:
+        leave(waiters, item)
+
+
+def green_park(
+    event: GreenEvent,
+    timeout: float | None,
+    waiters: deque[Any],
+    item: object,
+    pass_on: Callable[[], object] | None = None,
+) -> bool:
+    """Block on ``event`` (queued in ``waiters`` as ``item``); ``True`` once woken, ``False`` on timeout."""
+    woken = False
+    try:
+        woken = event.wait(timeout)
+    finally:
+        if not woken:
+            _settle(event, waiters, item, pass_on)
+    return woken
+
+
+async def async_park(
+    event: AsyncEvent,
+    timeout: float | None,
+    waiters: deque[Any],
+    item: object,
+    pass_on: Callable[[], object] | None = None,
+) -> bool:
+    """The async form of :func:`green_park`."""
+    woken = False
+    try:
+        woken = await event.with_(timeout)
+    finally:
+        if not woken:
+            _settle(event, waiters, item, pass_on)
+    return woken
+
+
+class TokenQueue:
+    """Base of the hand-off primitives (locks, semaphores, limiters): free tokens plus a FIFO of waiters.
+
+    Fairness: a released token goes straight to the oldest live waiter (``_grant``), so ``owner``/``value``
+    already show the new holder when the release returns and a newcomer cannot barge ahead (the fast path
+    only takes a free token while nobody waits). A waiter that arrives while a token is free but others wait
+    queues and then runs ``_wake_up``, which gives that free token to the head of the queue.
+    """
+
+    __slots__ = ()
+    _tokens: list[None]
+    _waiters: deque[Any]
+
+    def _grant(self, item: Any) -> bool:
+        """Give one token to the waiter ``item``; ``False`` if it no longer waits."""
+        return bool(item[0].set())
+
+    def _freed(self) -> None:
+        """Called before a token goes back to the free pool."""
+
+    def _hand_off(self) -> None:
+        """Pass on one token that the caller holds: to the oldest live waiter, else back to the pool."""
+        waiters = self._waiters
+        tokens = self._tokens
+        while True:
+            while waiters:
+                try:
+                    item = waiters.popleft()
+                except IndexError:
+                    break
+                if self._grant(item):
+                    return
+            self._freed()
+            tokens.append(None)
+            # A waiter may have queued after our last look and found no free token: serve it.
+            if not waiters:
+                return
+            try:
+                tokens.pop()
+            except IndexError:
+                return
+
+    def _wake_up(self) -> None:
+        """Give a free token, if any, to the head of the queue (run by a waiter right after queueing)."""
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return
+        self._hand_off()
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting now."""
+        return len(self._waiters)
