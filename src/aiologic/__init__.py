@@ -2,20 +2,33 @@
 
 from aiologic import lowlevel as lowlevel
 from aiologic import meta as meta
+from aiologic._barrier import Barrier, BrokenBarrierError, Latch, RBarrier
 from aiologic._event import CountdownEvent, Event, REvent
+from aiologic._flag import Flag
+from aiologic._guard import BusyResourceError, ResourceGuard
+from aiologic._limiter import CapacityLimiter, RCapacityLimiter
 from aiologic._lock import Lock, RLock
 from aiologic._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
 from aiologic.meta import export
 
 __all__ = [
+    "Barrier",
     "BinarySemaphore",
     "BoundedBinarySemaphore",
     "BoundedSemaphore",
+    "BrokenBarrierError",
+    "BusyResourceError",
+    "CapacityLimiter",
     "CountdownEvent",
     "Event",
+    "Flag",
+    "Latch",
     "Lock",
+    "RBarrier",
+    "RCapacityLimiter",
     "REvent",
     "RLock",
+    "ResourceGuard",
     "Semaphore",
 ]
 

@@ -218,9 +218,7 @@ class RLock(Lock):
     __slots__ = ()
     _reentrant = True
 
-    def green_acquire(
-        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
-    ) -> bool:
+    def green_acquire(self, count: int = 1, *, blocking: bool = True, timeout: float | None = None) -> bool:
         """Acquire ``count`` levels as the current thread or greenlet."""
         if count < 1:
             raise ValueError("count must be >= 1")
