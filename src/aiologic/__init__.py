@@ -3,6 +3,7 @@
 from aiologic import lowlevel as lowlevel
 from aiologic import meta as meta
 from aiologic._barrier import Barrier, BrokenBarrierError, Latch, RBarrier
+from aiologic._condition import Condition
 from aiologic._event import CountdownEvent, Event, REvent
 from aiologic._flag import Flag
 from aiologic._guard import BusyResourceError, ResourceGuard
@@ -19,6 +20,7 @@ __all__ = [
     "BrokenBarrierError",
     "BusyResourceError",
     "CapacityLimiter",
+    "Condition",
     "CountdownEvent",
     "Event",
     "Flag",

@@ -66,7 +66,7 @@ class Lock(TokenQueue):
     def __bool__(self) -> bool:
         return not self._tokens
 
-    # hand-off hooks -----------------------------------------------------------------------------------------
+    # hand-off hooks ----------------------------------------------------------------------------------------
 
     def _grant(self, item: Any) -> bool:
         event, self._owner, self._owner_thread, self._count = item
@@ -77,7 +77,7 @@ class Lock(TokenQueue):
         self._owner_thread = None
         self._count = 0
 
-    # acquiring ----------------------------------------------------------------------------------------------
+    # acquiring ---------------------------------------------------------------------------------------------
 
     def _take(self, ident: tuple[str, int], thread: int, count: int) -> bool:
         if not self._waiters:
@@ -155,7 +155,7 @@ class Lock(TokenQueue):
         """Acquire as the current task; ``False`` on timeout or failed ``blocking=False``."""
         return await self._async_acquire(1, blocking, timeout)
 
-    # releasing ----------------------------------------------------------------------------------------------
+    # releasing ---------------------------------------------------------------------------------------------
 
     def _release(self, ident: tuple[str, int], count: int) -> None:
         if self._tokens:

@@ -70,7 +70,7 @@ class Semaphore(TokenQueue):
         state = f"value={value}" if value else f"value=0, waiting={len(self._waiters)}"
         return object_repr(self, self._args(), state)
 
-    # acquiring ----------------------------------------------------------------------------------------------
+    # acquiring ---------------------------------------------------------------------------------------------
 
     def _take(self) -> bool:
         if not self._waiters:
@@ -135,7 +135,7 @@ class Semaphore(TokenQueue):
             return True
         return False
 
-    # releasing ----------------------------------------------------------------------------------------------
+    # releasing ---------------------------------------------------------------------------------------------
 
     def release(self, count: int = 1) -> None:
         """Return ``count`` permits (a ``count`` of zero or less does nothing); waiters get them first."""

@@ -51,7 +51,7 @@ def _foreign(thread_ident: int) -> bool:
     return thread_ident != get_ident() or _signal_safety.enabled
 
 
-# --- plain threads ------------------------------------------------------------------------------------------
+# --- plain threads ----------------------------------------------------------------------------------------
 
 
 def park_threading(event: Event, timeout: float | None) -> bool:
@@ -77,7 +77,7 @@ def park_threading(event: Event, timeout: float | None) -> bool:
     return acquired or not event._cancel()
 
 
-# --- gevent -------------------------------------------------------------------------------------------------
+# --- gevent -----------------------------------------------------------------------------------------------
 
 
 def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
@@ -140,7 +140,7 @@ def _park_until(switch: Callable[[], Any], outcome: list[bool], event: Event) ->
         raise
 
 
-# --- eventlet -----------------------------------------------------------------------------------------------
+# --- eventlet ---------------------------------------------------------------------------------------------
 
 
 class _EventletWakeup:
@@ -231,7 +231,7 @@ def park_eventlet(event: Event, timeout: float | None) -> bool:
     return outcome[0]
 
 
-# --- asyncio ------------------------------------------------------------------------------------------------
+# --- asyncio ----------------------------------------------------------------------------------------------
 
 
 def _resolve(future: Any, result: bool) -> None:
@@ -275,7 +275,7 @@ def _asyncio_timed_out(event: Event, future: Any) -> None:
         _resolve(future, False)
 
 
-# --- trio ---------------------------------------------------------------------------------------------------
+# --- trio -------------------------------------------------------------------------------------------------
 
 
 async def park_trio(event: Event, timeout: float | None) -> bool:
@@ -316,7 +316,7 @@ async def park_trio(event: Event, timeout: float | None) -> bool:
     return False
 
 
-# --- curio --------------------------------------------------------------------------------------------------
+# --- curio ------------------------------------------------------------------------------------------------
 
 
 class _CurioFuture:

@@ -1,0 +1,578 @@
+"""``Condition``: condition variables over aiologic locks, binary semaphores, thread locks, or no lock.
+
+Design note. A waiter queues an item (its low-level event, the time it started waiting, its delegated
+predicate) and releases the lock fully. ``notify()`` takes items from the left whose start time is not after
+the notify's deadline, so a wait that began after a notify started is never consumed by it.
+
+With an aiologic lock or binary semaphore, ``notify()`` does not wake the waiter: it moves the waiter's event
+into the lock's own FIFO queue ("reparking"), so the waiter becomes runnable only when the lock is handed to
+it. One wake-up per notified waiter, no stampede on the lock, and the lock order stays FIFO. With thread locks
+(which have no queue of ours) the notifier sets the event and the waiter re-acquires the lock itself.
+
+A wait always ends holding the lock again: re-acquiring ignores the timeout and is shielded from
+cancellation, which is re-raised afterwards. A waiter that was notified but then cancelled hands its
+notification on with ``notify()``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aiologic._guard import BusyResourceError, ResourceGuard
+from aiologic._lock import Lock, RLock
+from aiologic._semaphore import BinarySemaphore
+from aiologic._waiting import leave
+from aiologic.lowlevel import (
+    async_checkpoint,
+    async_clock,
+    create_async_event,
+    create_green_event,
+    current_async_task_ident,
+    current_green_task_ident,
+    green_checkpoint,
+    green_clock,
+)
+from aiologic.lowlevel._threads import get_ident
+from aiologic.meta import DEFAULT
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Condition"]
+
+_T = TypeVar("_T")
+_L = TypeVar("_L")
+
+
+class _Waiter:
+    __slots__ = ("error", "event", "lock_item", "predicate", "time")
+
+    def __init__(self, event: Any, time: Any, predicate: Callable[[], object] | None, lock_item: Any) -> None:
+        self.event = event
+        self.time = time
+        self.predicate = predicate
+        self.lock_item = lock_item
+        self.error: BaseException | None = None
+
+
+# --- what each kind of lock needs -------------------------------------------------------------------------
+
+
+class _Adapter:
+    """How a condition uses its lock. ``state`` is what a waiter needs to give the lock back to itself."""
+
+    reparks = False  # notify() moves waiters into the lock's own queue
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+
+    def held(self) -> bool:
+        return True
+
+    def check(self, green: bool) -> Any:
+        """Check that the caller may wait; return what ``release`` and ``lock_item`` need."""
+
+    def release(self, state: Any) -> Any:
+        """Release the lock fully; return what the ``*_restore`` methods need."""
+        return state
+
+    def lock_item(self, event: Any, state: Any) -> Any:
+        return None
+
+    def granted(self, state: Any) -> None:
+        """The lock was handed to a reparked waiter."""
+
+    def green_restore(self, state: Any) -> None:
+        """Take the lock back (blocking, no timeout)."""
+
+    async def async_restore(self, state: Any) -> None:
+        self.green_restore(state)
+
+    def green_enter(self) -> None:
+        pass
+
+    async def async_enter(self) -> None:
+        self.green_enter()
+
+    def exit(self, green: bool) -> None:
+        pass
+
+
+class _NoLock(_Adapter):
+    def held(self) -> bool:
+        return False
+
+
+class _AiologicLock(_Adapter):
+    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, thread, level)."""
+
+    reparks = True
+    lock: Lock
+
+    def held(self) -> bool:
+        return self.lock.locked()
+
+    def check(self, green: bool) -> Any:
+        lock = self.lock
+        ident = current_green_task_ident() if green else current_async_task_ident()
+        if lock._owner != ident:
+            raise RuntimeError("cannot wait on un-acquired lock")
+        return (ident, get_ident(), lock._count)
+
+    def release(self, state: Any) -> Any:
+        self.lock._release(state[0], state[2])
+        return state
+
+    def lock_item(self, event: Any, state: Any) -> Any:
+        return (event, *state)
+
+    def green_restore(self, state: Any) -> None:
+        _green_shielded(lambda: self.lock._green_acquire(state[2], True, None))
+
+    async def async_restore(self, state: Any) -> None:
+        await _async_shielded(lambda: self.lock._async_acquire(state[2], True, None))
+
+    def green_enter(self) -> None:
+        self.lock._green_acquire(1, True, None)
+
+    async def async_enter(self) -> None:
+        await self.lock._async_acquire(1, True, None)
+
+    def exit(self, green: bool) -> None:
+        ident = current_green_task_ident() if green else current_async_task_ident()
+        if self.lock._owner == ident:
+            self.lock._release(ident, 1)
+
+
+class _Entries:
+    """Counts context-manager entries per task, for locks that do not know their owner."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, int], int] = {}
+
+    def entered(self, green: bool) -> None:
+        ident = current_green_task_ident() if green else current_async_task_ident()
+        self.entries[ident] = self.entries.get(ident, 0) + 1
+
+    def leaving(self, green: bool) -> bool:
+        ident = current_green_task_ident() if green else current_async_task_ident()
+        count = self.entries.get(ident, 0)
+        if not count:
+            return False
+        if count == 1:
+            del self.entries[ident]
+        else:
+            self.entries[ident] = count - 1
+        return True
+
+
+class _BinarySemaphore(_Adapter):
+    """Ownerless: aiologic binary semaphores; "held" means "locked"."""
+
+    reparks = True
+    lock: BinarySemaphore
+
+    def __init__(self, lock: Any) -> None:
+        super().__init__(lock)
+        self._entries = _Entries()
+
+    def held(self) -> bool:
+        return not self.lock._tokens
+
+    def check(self, green: bool) -> Any:
+        if self.lock._tokens:
+            raise RuntimeError("cannot wait on un-acquired lock")
+
+    def release(self, state: Any) -> Any:
+        self.lock.release()
+
+    def lock_item(self, event: Any, state: Any) -> Any:
+        return (event,)
+
+    def granted(self, state: Any) -> None:
+        self.lock._taken()
+
+    def green_restore(self, state: Any) -> None:
+        _green_shielded(self.lock.green_acquire)
+
+    async def async_restore(self, state: Any) -> None:
+        await _async_shielded(self.lock.async_acquire)
+
+    def green_enter(self) -> None:
+        self.lock.green_acquire()
+        self._entries.entered(True)
+
+    async def async_enter(self) -> None:
+        await self.lock.async_acquire()
+        self._entries.entered(False)
+
+    def exit(self, green: bool) -> None:
+        if self._entries.leaving(green):
+            self.lock.release()
+
+
+class _ThreadLock(_Adapter):
+    """A plain thread lock (``threading.Lock``): "held" means "locked"."""
+
+    def __init__(self, lock: Any) -> None:
+        super().__init__(lock)
+        self._entries = _Entries()
+
+    def held(self) -> bool:
+        return bool(self.lock.locked())
+
+    def check(self, green: bool) -> Any:
+        if not self.lock.locked():
+            raise RuntimeError("cannot wait on un-acquired lock")
+
+    def release(self, state: Any) -> Any:
+        self.lock.release()
+
+    def green_restore(self, state: Any) -> None:
+        self.lock.acquire()
+
+    def green_enter(self) -> None:
+        self.lock.acquire()
+        self._entries.entered(True)
+
+    async def async_enter(self) -> None:
+        self.lock.acquire()
+        self._entries.entered(False)
+
+    def exit(self, green: bool) -> None:
+        if self._entries.leaving(green):
+            self.lock.release()
+
+
+class _ThreadRLock(_Adapter):
+    """A reentrant thread lock (anything with ``_is_owned``): owned by the current thread."""
+
+    def held(self) -> bool:
+        return bool(self.lock._is_owned())
+
+    def check(self, green: bool) -> Any:
+        if not self.lock._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+
+    def release(self, state: Any) -> Any:
+        return self.lock._release_save()
+
+    def green_restore(self, state: Any) -> None:
+        self.lock._acquire_restore(state)
+
+    def green_enter(self) -> None:
+        self.lock.acquire()
+
+    def exit(self, green: bool) -> None:
+        if self.lock._is_owned():
+            self.lock.release()
+
+
+def _adapter_for(lock: Any) -> _Adapter:
+    if lock is None:
+        return _NoLock(lock)
+    if isinstance(lock, Lock):
+        return _AiologicLock(lock)
+    if isinstance(lock, BinarySemaphore):
+        return _BinarySemaphore(lock)
+    if hasattr(lock, "_is_owned"):
+        return _ThreadRLock(lock)
+    if hasattr(lock, "acquire") and hasattr(lock, "release"):
+        return _ThreadLock(lock)
+    raise TypeError(f"unsupported lock type: {type(lock).__qualname__}")
+
+
+def _green_shielded(acquire: Callable[[], object]) -> None:
+    """Run a blocking acquire to completion; an interruption is re-raised once it succeeded."""
+    interruption: BaseException | None = None
+    while True:
+        try:
+            acquire()
+        except BaseException as exc:
+            if interruption is None:
+                interruption = exc
+            continue
+        if interruption is not None:
+            raise interruption
+        return
+
+
+async def _async_shielded(acquire: Callable[[], Any]) -> None:
+    from aiologic.lowlevel import shield
+
+    await shield(acquire())
+
+
+# --- the condition ----------------------------------------------------------------------------------------
+
+
+class Condition(Generic[_L, _T]):
+    """A condition variable usable from threads, greenlets and tasks at once.
+
+    ``lock`` is an aiologic ``Lock``/``RLock`` (default: a new ``RLock``), a binary semaphore, a thread lock,
+    or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
+    """
+
+    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_guard", "_lock", "_timer", "_waiters")
+    _lock: Any
+    _timer: Callable[[], Any]
+    _custom_timer: bool
+    _adapter: _Adapter
+    _waiters: deque[_Waiter]
+    _guard: ResourceGuard
+
+    def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
+        if lock is DEFAULT:
+            lock = RLock()
+        self = object.__new__(cls)
+        self._lock = lock
+        self._custom_timer = timer is not DEFAULT
+        self._timer = timer if self._custom_timer else itertools.count().__next__
+        self._adapter = _adapter_for(lock)
+        self._waiters = deque()
+        self._guard = ResourceGuard(action="notifying")
+        return self
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self._lock, self._timer) if self._custom_timer else (self._lock,)
+
+    def __getstate__(self) -> None:
+        return None
+
+    def __copy__(self) -> Self:
+        return type(self)(*self.__getnewargs__())
+
+    def __repr__(self) -> str:
+        lock = self._lock
+        args = "None" if lock is None else f"<{type(lock).__module__}.{type(lock).__qualname__}>"
+        if self._custom_timer:
+            args += f", timer={self._timer!r}"
+        return f"<{type(self).__module__}.Condition({args}) at {id(self):#x} [waiting={len(self._waiters)}]>"
+
+    def __bool__(self) -> bool:
+        return self._adapter.held()
+
+    # context manager ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        self._adapter.green_enter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._adapter.exit(True)
+
+    async def __aenter__(self) -> Self:
+        await self._adapter.async_enter()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._adapter.exit(False)
+
+    # waiting -----------------------------------------------------------------------------------------------
+
+    def _enqueue(
+        self, event: Any, green: bool, predicate: Callable[[], object] | None
+    ) -> tuple[_Waiter, Any]:
+        adapter = self._adapter
+        state = adapter.check(green)
+        waiter = _Waiter(event, self._timer(), predicate, adapter.lock_item(event, state))
+        self._waiters.append(waiter)  # queued before the lock is released: no notify can slip by
+        try:
+            return waiter, adapter.release(state)
+        except BaseException:
+            leave(self._waiters, waiter)
+            raise
+
+    def _settled(self, waiter: _Waiter, woken: bool) -> tuple[bool, bool]:
+        """After the wait: (notified, still must take the lock back)."""
+        if woken:
+            if self._adapter.reparks:
+                self._adapter.granted(None)
+                return True, False
+            return True, True
+        if waiter.event.is_set():  # granted at the very moment the wait failed
+            if self._adapter.reparks:
+                self._adapter.granted(None)
+                return True, False
+            return True, True
+        try:
+            self._waiters.remove(waiter)
+        except ValueError:
+            return True, True  # a notify took us (we were reparked, then our wait ended)
+        return False, True
+
+    def _green_wait(self, timeout: float | None, predicate: Callable[[], object] | None) -> bool:
+        event = create_green_event()
+        waiter, state = self._enqueue(event, True, predicate)
+        try:
+            woken = event.wait(timeout)
+        except BaseException:
+            notified, restore = self._settled(waiter, False)
+            if restore:
+                self._adapter.green_restore(state)
+            if notified:
+                self.notify()  # hand our notification on
+            raise
+        notified, restore = self._settled(waiter, woken)
+        if restore:
+            self._adapter.green_restore(state)
+        if waiter.error is not None:
+            raise waiter.error
+        return notified
+
+    async def _async_wait(self, timeout: float | None, predicate: Callable[[], object] | None) -> bool:
+        event = create_async_event()
+        waiter, state = self._enqueue(event, False, predicate)
+        try:
+            woken = await event.with_(timeout)
+        except BaseException:
+            notified, restore = self._settled(waiter, False)
+            if restore:
+                await self._adapter.async_restore(state)
+            if notified:
+                self.notify()
+            raise
+        notified, restore = self._settled(waiter, woken)
+        if restore:
+            await self._adapter.async_restore(state)
+        if waiter.error is not None:
+            raise waiter.error
+        return notified
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock, wait for a notification, take the lock back; ``False`` on timeout."""
+        return self._green_wait(timeout, None)
+
+    async def with_(self, timeout: float | None = None) -> bool:
+        """Release the lock, wait for a notification, take the lock back; ``False`` on timeout."""
+        return await self._async_wait(timeout, None)
+
+    def __await__(self) -> Generator[Any, Any, bool]:
+        return self.with_().__await__()
+
+    def wait_for(
+        self, predicate: Callable[[], _T], timeout: float | None = None, *, delegate: bool = True
+    ) -> _T:
+        """Wait until ``predicate()`` is true and return its value; its last (false) value on timeout.
+
+        With ``delegate``, notifiers evaluate the predicate and only wake this waiter when it holds.
+        """
+        result = predicate()
+        if result:
+            green_checkpoint()
+            return result
+        deadline = None if timeout is None else green_clock() + timeout
+        while True:
+            remaining = None if deadline is None else max(deadline - green_clock(), 0.0)
+            notified = self._green_wait(remaining, predicate if delegate else None)
+            result = predicate()
+            if result or not notified:
+                return result
+
+    async def for_(
+        self, predicate: Callable[[], _T], timeout: float | None = None, *, delegate: bool = True
+    ) -> _T:
+        """Wait until ``predicate()`` is true and return its value; its last (false) value on timeout."""
+        result = predicate()
+        if result:
+            await async_checkpoint()
+            return result
+        deadline = None if timeout is None else async_clock() + timeout
+        while True:
+            remaining = None if deadline is None else max(deadline - async_clock(), 0.0)
+            notified = await self._async_wait(remaining, predicate if delegate else None)
+            result = predicate()
+            if result or not notified:
+                return result
+
+    # notifying ---------------------------------------------------------------------------------------------
+
+    def notify(self, count: int = 1, *, deadline: Any = None) -> int:
+        """Wake up to ``count`` waiters (all if negative), oldest first; returns how many were woken."""
+        adapter = self._adapter
+        if adapter.reparks and not adapter.held():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        with self._guard:
+            if deadline is None:
+                deadline = self._timer()
+            return self._notify(count, deadline)
+
+    def _notify(self, count: int, deadline: Any) -> int:
+        waiters = self._waiters
+        skipped: list[_Waiter] = []
+        notified = 0
+        try:
+            while count < 0 or notified < count:
+                try:
+                    waiter = waiters[0]
+                except IndexError:
+                    break
+                if waiter.time > deadline:
+                    break
+                try:
+                    waiters.remove(waiter)
+                except ValueError:  # it left meanwhile
+                    continue
+                if waiter.predicate is not None and not self._holds(waiter, skipped):
+                    continue
+                if waiter.event.cancelled():
+                    continue
+                if self._adapter.reparks:
+                    self._adapter.lock._waiters.append(waiter.lock_item)
+                else:
+                    waiter.event.set()
+                notified += 1
+        finally:
+            waiters.extend(skipped)
+        return notified
+
+    def _holds(self, waiter: _Waiter, skipped: list[_Waiter]) -> bool:
+        """Evaluate a delegated predicate for ``waiter``: ``False`` puts it back (with a fresh time)."""
+        if not self._adapter.held():
+            self._waiters.appendleft(waiter)
+            raise RuntimeError("cannot notify for predicate on un-acquired lock")
+        assert waiter.predicate is not None
+        try:
+            value = waiter.predicate()
+        except BusyResourceError:
+            raise
+        except BaseException as exc:
+            waiter.error = exc
+            import logging
+
+            logging.getLogger("aiologic._conditions").exception("predicate of a condition waiter failed")
+            return True
+        if value:
+            return True
+        waiter.time = self._timer()
+        skipped.append(waiter)
+        return False
+
+    def notify_all(self, *, deadline: Any = None) -> int:
+        """Wake every waiter that started waiting before this call."""
+        return self.notify(-1, deadline=deadline)
+
+    # properties --------------------------------------------------------------------------------------------
+
+    @property
+    def lock(self) -> Any:
+        """The underlying lock (``None`` for a lockless condition)."""
+        return self._lock
+
+    @property
+    def timer(self) -> Callable[[], Any]:
+        """The callable that stamps waits."""
+        return self._timer
+
+    @property
+    def waiting(self) -> int:
+        """The number of tasks waiting for a notification now."""
+        return len(self._waiters)
