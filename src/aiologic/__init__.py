@@ -10,6 +10,7 @@ from aiologic._guard import BusyResourceError, ResourceGuard
 from aiologic._limiter import CapacityLimiter, RCapacityLimiter
 from aiologic._lock import Lock, RLock
 from aiologic._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
+from aiologic._synchronized import synchronized
 from aiologic.meta import export
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "RLock",
     "ResourceGuard",
     "Semaphore",
+    "synchronized",
 ]
 
 export(globals())
