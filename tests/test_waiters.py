@@ -265,6 +265,9 @@ def test_keyboard_interrupt_during_wait_is_prompt() -> None:
         import os, signal, threading, time
         from aiologic.lowlevel import create_green_event
 
+        # A shell that starts us in the background makes us inherit SIGINT as ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         event = create_green_event()
 
         def interrupt():

@@ -9,6 +9,15 @@ from aiologic._flag import Flag
 from aiologic._guard import BusyResourceError, ResourceGuard
 from aiologic._limiter import CapacityLimiter, RCapacityLimiter
 from aiologic._lock import Lock, RLock
+from aiologic._queue import (
+    LifoQueue,
+    PriorityQueue,
+    Queue,
+    QueueEmpty,
+    QueueFull,
+    SimpleLifoQueue,
+    SimpleQueue,
+)
 from aiologic._semaphore import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
 from aiologic._synchronized import synchronized
 from aiologic.meta import export
@@ -26,13 +35,20 @@ __all__ = [
     "Event",
     "Flag",
     "Latch",
+    "LifoQueue",
     "Lock",
+    "PriorityQueue",
+    "Queue",
+    "QueueEmpty",
+    "QueueFull",
     "RBarrier",
     "RCapacityLimiter",
     "REvent",
     "RLock",
     "ResourceGuard",
     "Semaphore",
+    "SimpleLifoQueue",
+    "SimpleQueue",
     "synchronized",
 ]
 

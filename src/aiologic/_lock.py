@@ -72,10 +72,15 @@ class Lock(TokenQueue):
         event, self._owner, self._owner_thread, self._count = item
         return bool(event.set())
 
-    def _freed(self) -> None:
+    def _refused(self) -> None:
         self._owner = None
         self._owner_thread = None
         self._count = 0
+
+    def _give_back(self) -> None:
+        """Release the token the caller holds (or was just handed) to the next waiter or the pool."""
+        self._refused()
+        self._hand_off()
 
     # acquiring ---------------------------------------------------------------------------------------------
 
@@ -105,7 +110,7 @@ class Lock(TokenQueue):
                 try:
                     green_checkpoint()
                 except BaseException:
-                    self._hand_off()
+                    self._give_back()
                     raise
             return True
         if self._owner == ident and self._reentrant:
@@ -120,7 +125,7 @@ class Lock(TokenQueue):
         item = (event, ident, thread, count)
         self._waiters.append(item)
         self._wake_up()
-        return green_park(event, timeout, self._waiters, item, self._hand_off)
+        return green_park(event, timeout, self._waiters, item, self._give_back)
 
     async def _async_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
         ident = current_async_task_ident()
@@ -130,7 +135,7 @@ class Lock(TokenQueue):
                 try:
                     await async_checkpoint()
                 except BaseException:
-                    self._hand_off()
+                    self._give_back()
                     raise
             return True
         if self._owner == ident and self._reentrant:
@@ -145,7 +150,7 @@ class Lock(TokenQueue):
         item = (event, ident, thread, count)
         self._waiters.append(item)
         self._wake_up()
-        return await async_park(event, timeout, self._waiters, item, self._hand_off)
+        return await async_park(event, timeout, self._waiters, item, self._give_back)
 
     def green_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
         """Acquire as the current thread or greenlet; ``False`` on timeout or failed ``blocking=False``."""
@@ -166,7 +171,7 @@ class Lock(TokenQueue):
             raise RuntimeError("lock released too many times")
         self._count -= count
         if not self._count:
-            self._hand_off()
+            self._give_back()
 
     def green_release(self) -> None:
         """Release a lock held by the current thread or greenlet; waiters get it in FIFO order."""

@@ -139,8 +139,11 @@ class Semaphore(TokenQueue):
 
     def release(self, count: int = 1) -> None:
         """Return ``count`` permits (a ``count`` of zero or less does nothing); waiters get them first."""
-        for _ in repeat(None, count):
+        if count == 1:
             self._hand_off()
+        else:
+            for _ in repeat(None, count):
+                self._hand_off()
 
     green_release = release
     async_release = release

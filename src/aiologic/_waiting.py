@@ -90,8 +90,8 @@ class TokenQueue:
         """Give one token to the waiter ``item``; ``False`` if it no longer waits."""
         return bool(item[0].set())
 
-    def _freed(self) -> None:
-        """Called before a token goes back to the free pool."""
+    def _refused(self) -> None:
+        """Undo what a ``_grant`` to a waiter that no longer waits recorded."""
 
     def _hand_off(self) -> None:
         """Pass on one token that the caller holds: to the oldest live waiter, else back to the pool."""
@@ -105,7 +105,7 @@ class TokenQueue:
                     break
                 if self._grant(item):
                     return
-            self._freed()
+                self._refused()
             tokens.append(None)
             # A waiter may have queued after our last look and found no free token: serve it.
             if not waiters:

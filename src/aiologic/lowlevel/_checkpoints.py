@@ -54,6 +54,10 @@ _enabled = {
 #: (thread ident, enabled) of the innermost enable/disable_checkpoints() in this context, or None.
 _override: ContextVar[tuple[int, bool] | None] = ContextVar("aiologic_checkpoints", default=None)
 
+# The fast path of every blocking call: while no green library has checkpoints on and nobody ever used an
+# override, green_checkpoint() returns without detecting the library.
+_green_quiet = [not any(_enabled[library] for library in _GREEN_LIBRARIES)]
+
 
 def _get_override() -> bool | None:
     override = _override.get()
@@ -63,6 +67,7 @@ def _get_override() -> bool | None:
 
 
 def _set_override(value: bool | None) -> None:
+    _green_quiet[0] = False
     _override.set(None if value is None else (get_ident(), value))
 
 
@@ -83,6 +88,8 @@ def async_checkpoint_enabled() -> bool:
 
 def green_checkpoint(*, force: bool = False) -> None:
     """Yield to other threads or greenlets if checkpoints are on (or ``force``)."""
+    if _green_quiet[0] and not force:
+        return
     library = current_green_library()
     if not (force or _enabled_for(library)):
         return

@@ -8,13 +8,13 @@ sniffio's context variable, then a running asyncio loop. Neither check imports a
 from __future__ import annotations
 
 import sys
-import threading
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _async_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
 from aiologic.lowlevel._signals import _signal_safety
+from aiologic.lowlevel._threads import original
 
 __all__ = [
     "AsyncLibraryNotFoundError",
@@ -30,7 +30,7 @@ class GreenLibraryNotFoundError(RuntimeError):
     """Raised when no green library can be detected (the thread fallback makes it rare)."""
 
 
-class _GreenLibraryTLocal(threading.local):
+class _GreenLibraryTLocal(original("_thread", "_local")):  # type: ignore[misc]
     name: str | None = None
 
 

@@ -6,16 +6,16 @@ thread-safe path even when the waiter lives on this thread's own event loop.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from aiologic.lowlevel._threads import original
 from aiologic.lowlevel._universal import universal_switch
 from aiologic.meta import MISSING
 
 __all__ = ["disable_signal_safety", "enable_signal_safety", "signal_safety_enabled"]
 
 
-class _SignalSafety(threading.local):
+class _SignalSafety(original("_thread", "_local")):  # type: ignore[misc]
     enabled: bool = False
 
 

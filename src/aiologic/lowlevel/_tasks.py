@@ -10,8 +10,18 @@ import sys
 from types import FrameType
 from typing import Any
 
-from aiologic.lowlevel._libraries import current_async_library, current_green_library
-from aiologic.lowlevel._threads import current_thread, get_ident
+from sniffio import current_async_library_cvar as _async_cvar
+
+from aiologic.lowlevel._libraries import (
+    _eventlet_hub_exists,
+    _gevent_hub_exists,
+    current_async_library,
+    current_async_library_tlocal,
+    current_green_library,
+    current_green_library_tlocal,
+)
+from aiologic.lowlevel._signals import _signal_safety
+from aiologic.lowlevel._threads import current_thread, get_ident, original
 
 __all__ = [
     "current_async_task",
@@ -58,12 +68,28 @@ def current_green_task() -> Any:
     raise _unsupported("green", library)
 
 
+class _ThreadIdent(original("_thread", "_local")):  # type: ignore[misc]
+    """The identity of a plain thread, built once per thread: locks ask for it on every acquire."""
+
+    def __init__(self) -> None:
+        self.ident = ("threading", get_ident())
+
+
+_thread_ident = _ThreadIdent()
+_modules = sys.modules
+
+
 def current_green_task_ident() -> tuple[str, int]:
+    """``("threading", thread id)``, or ``(library, id(greenlet))`` where a gevent/eventlet hub exists."""
+    if _signal_safety.enabled or (
+        current_green_library_tlocal.name is None and not _gevent_hub_exists() and not _eventlet_hub_exists()
+    ):
+        return _thread_ident.ident
     library = current_green_library()
     if library == "threading":
-        return ("threading", get_ident())
+        return _thread_ident.ident
     if library in ("gevent", "eventlet"):
-        return (library, id(sys.modules["greenlet"].getcurrent()))
+        return (library, id(_modules["greenlet"].getcurrent()))
     raise _unsupported("green", library)
 
 
@@ -107,4 +133,20 @@ def _curio_current_task() -> Any:
 
 
 def current_async_task_ident() -> tuple[str, int]:
+    """``(library, id(task))`` of the current asyncio, trio or curio task."""
+    if (
+        not _signal_safety.enabled
+        and current_async_library_tlocal.name is None
+        and "curio.meta" not in _modules
+        and _async_cvar.get() is None
+    ):
+        asyncio = _modules.get("asyncio")
+        if asyncio is not None:
+            try:
+                task = asyncio.current_task()
+            except RuntimeError:  # no running loop: let the full detection report it
+                pass
+            else:
+                if task is not None:
+                    return ("asyncio", id(task))
     return (current_async_library(), id(current_async_task()))  # type: ignore[return-value]

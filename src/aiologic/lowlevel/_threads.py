@@ -41,7 +41,10 @@ TIMEOUT_MAX: float = original("_thread", "TIMEOUT_MAX")
 
 del time
 
-current_thread_ident = get_ident
+
+def current_thread_ident() -> int:
+    """The OS-level identifier of the current thread (also under gevent/eventlet monkey patching)."""
+    return get_ident()  # type: ignore[no-any-return]
 
 
 def current_thread() -> threading.Thread:
