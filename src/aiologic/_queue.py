@@ -1,13 +1,13 @@
 """Queues: ``SimpleQueue``/``SimpleLifoQueue`` (unbounded, non-blocking put) and ``Queue``/``LifoQueue``/
 ``PriorityQueue`` (optionally bounded, with the ``_init``/``_put``/``_get`` hooks of ``queue.Queue``).
 
-Design note. A queue is counted by semaphores: ``_items`` holds one permit per item that a getter may
-take, ``_slots`` (bounded queues only) one per free place. A getter first takes an item permit (waiting in
-FIFO order if none is free), then an item. Because permits are handed straight to the oldest waiter and passed on when
-that waiter is cancelled at the moment it is served, an item is never lost or taken twice: a cancelled getter
-leaves its item in the queue for the next one, and a cancelled putter never inserted its item. The container
-hooks of ``Queue`` run under a short thread lock, never held across a wait; ``SimpleQueue`` needs none since
-``deque`` appends and pops are atomic.
+Design note. A queue is counted by semaphores: ``_items`` holds one permit per item that a getter may take,
+``_slots`` (bounded queues only) one per free place. A getter first takes an item permit (waiting in FIFO
+order if none is free), then an item. Because permits are handed straight to the oldest waiter and passed on
+when that waiter is cancelled at the moment it is served, an item is never lost or taken twice: a cancelled
+getter leaves its item in the queue for the next one, and a cancelled putter never inserted its item. The
+container hooks of ``Queue`` run under a short thread lock, never held across a wait; ``SimpleQueue`` needs
+none since ``deque`` appends and pops are atomic.
 """
 
 from __future__ import annotations
