@@ -23,6 +23,7 @@ from aiologic.lowlevel import (
     current_green_task_ident,
     green_checkpoint,
 )
+from aiologic.lowlevel._checkpoints import _quiet
 from aiologic.lowlevel._threads import get_ident
 
 if TYPE_CHECKING:
@@ -79,40 +80,47 @@ class Lock(TokenQueue):
 
     def _give_back(self) -> None:
         """Release the token the caller holds (or was just handed) to the next waiter or the pool."""
-        self._refused()
+        self._owner = None
+        self._owner_thread = None
+        self._count = 0
+        if not self._waiters:  # the common case, without the hand-off machinery
+            self._tokens.append(None)
+            if not self._waiters:
+                return
+            try:
+                self._tokens.pop()
+            except IndexError:
+                return
         self._hand_off()
 
     # acquiring ---------------------------------------------------------------------------------------------
 
-    def _take(self, ident: tuple[str, int], thread: int, count: int) -> bool:
-        if not self._waiters:
-            try:
-                self._tokens.pop()
-            except IndexError:
-                return False
-            self._owner = ident
-            self._owner_thread = thread
-            self._count = count
-            return True
-        return False
-
-    def _check_reentry(self, ident: tuple[str, int], thread: int) -> None:
+    def _check_reentry(self, ident: tuple[str, int], thread: int | None) -> None:
         if self._owner == ident:
             raise RuntimeError("the current task is already holding this lock")
-        if ident[0] == "threading" and self._owner_thread == thread and self._owner is not None:
+        if ident[0] == "threading" and self._owner is not None and self._owner_thread == ident[1]:
             raise RuntimeError("the current thread is already holding this lock")
 
     def _green_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
         ident = current_green_task_ident()
-        thread = get_ident()
-        if self._take(ident, thread, count):
-            if blocking:
-                try:
-                    green_checkpoint()
-                except BaseException:
-                    self._give_back()
-                    raise
-            return True
+        # A plain thread's identity names its thread; a greenlet's does not (see _check_reentry).
+        thread = None if ident[0] == "threading" else get_ident()
+        if not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = ident
+                self._owner_thread = thread
+                self._count = count
+                if blocking and not _quiet.get(ident[0]):
+                    try:
+                        green_checkpoint()
+                    except BaseException:
+                        self._give_back()
+                        raise
+                return True
         if self._owner == ident and self._reentrant:
             if blocking:
                 green_checkpoint()
@@ -130,14 +138,22 @@ class Lock(TokenQueue):
     async def _async_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
         ident = current_async_task_ident()
         thread = get_ident()
-        if self._take(ident, thread, count):
-            if blocking:
-                try:
-                    await async_checkpoint()
-                except BaseException:
-                    self._give_back()
-                    raise
-            return True
+        if not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = ident
+                self._owner_thread = thread
+                self._count = count
+                if blocking and not _quiet.get(ident[0]):
+                    try:
+                        await async_checkpoint()
+                    except BaseException:
+                        self._give_back()
+                        raise
+                return True
         if self._owner == ident and self._reentrant:
             if blocking:
                 await async_checkpoint()
@@ -163,14 +179,16 @@ class Lock(TokenQueue):
     # releasing ---------------------------------------------------------------------------------------------
 
     def _release(self, ident: tuple[str, int], count: int) -> None:
-        if self._tokens:
-            raise RuntimeError("release unlocked lock")
         if self._owner != ident:
+            if self._tokens:
+                raise RuntimeError("release unlocked lock")
             raise RuntimeError("the current task is not holding this lock")
-        if count > self._count:
-            raise RuntimeError("lock released too many times")
-        self._count -= count
-        if not self._count:
+        level = self._count - count
+        if level:
+            if level < 0:
+                raise RuntimeError("lock released too many times")
+            self._count = level
+        else:
             self._give_back()
 
     def green_release(self) -> None:

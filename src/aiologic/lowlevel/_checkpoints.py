@@ -54,8 +54,10 @@ _enabled = {
 #: (thread ident, enabled) of the innermost enable/disable_checkpoints() in this context, or None.
 _override: ContextVar[tuple[int, bool] | None] = ContextVar("aiologic_checkpoints", default=None)
 
-# The fast path of every blocking call: while no green library has checkpoints on and nobody ever used an
-# override, green_checkpoint() returns without detecting the library.
+# The fast path of every blocking call: libraries whose checkpoints are off by the environment, while nobody
+# ever used an override. Primitives look their caller's library up here (it is the first element of its task
+# identity) and skip the checkpoint call altogether; a library missing from it goes through the full check.
+_quiet = {library: True for library, enabled in _enabled.items() if not enabled}
 _green_quiet = [not any(_enabled[library] for library in _GREEN_LIBRARIES)]
 
 
@@ -68,6 +70,7 @@ def _get_override() -> bool | None:
 
 def _set_override(value: bool | None) -> None:
     _green_quiet[0] = False
+    _quiet.clear()
     _override.set(None if value is None else (get_ident(), value))
 
 

@@ -13,7 +13,7 @@ from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _async_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
-from aiologic.lowlevel._signals import _signal_safety
+from aiologic.lowlevel._signals import _detection_overridden, _signal_safety
 from aiologic.lowlevel._threads import original
 
 __all__ = [
@@ -32,6 +32,11 @@ class GreenLibraryNotFoundError(RuntimeError):
 
 class _GreenLibraryTLocal(original("_thread", "_local")):  # type: ignore[misc]
     name: str | None = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "name":
+            _detection_overridden[0] = True
+        super().__setattr__(name, value)
 
 
 #: Setting ``current_green_library_tlocal.name`` forces :func:`current_green_library` in this thread.

@@ -21,6 +21,10 @@ class _SignalSafety(original("_thread", "_local")):  # type: ignore[misc]
 
 _signal_safety = _SignalSafety()
 
+#: Becomes ``[True]`` once signal safety or a library override was ever used in this process: until then,
+#: identity look-ups on hot paths skip both checks.
+_detection_overridden = [False]
+
 
 def signal_safety_enabled() -> bool:
     """Whether signal safety is enabled in the current thread."""
@@ -32,6 +36,7 @@ def _get() -> bool:
 
 
 def _set(value: bool) -> None:
+    _detection_overridden[0] = True
     _signal_safety.enabled = value
 
 

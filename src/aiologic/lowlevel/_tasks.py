@@ -13,6 +13,7 @@ from typing import Any
 from sniffio import current_async_library_cvar as _async_cvar
 
 from aiologic.lowlevel._libraries import (
+    _curio_running,
     _eventlet_hub_exists,
     _gevent_hub_exists,
     current_async_library,
@@ -20,7 +21,7 @@ from aiologic.lowlevel._libraries import (
     current_green_library,
     current_green_library_tlocal,
 )
-from aiologic.lowlevel._signals import _signal_safety
+from aiologic.lowlevel._signals import _detection_overridden, _signal_safety
 from aiologic.lowlevel._threads import current_thread, get_ident, original
 
 __all__ = [
@@ -81,6 +82,8 @@ _modules = sys.modules
 
 def current_green_task_ident() -> tuple[str, int]:
     """``("threading", thread id)``, or ``(library, id(greenlet))`` where a gevent/eventlet hub exists."""
+    if not _detection_overridden[0] and "gevent" not in _modules and "eventlet" not in _modules:
+        return _thread_ident.ident
     if _signal_safety.enabled or (
         current_green_library_tlocal.name is None and not _gevent_hub_exists() and not _eventlet_hub_exists()
     ):
@@ -132,21 +135,32 @@ def _curio_current_task() -> Any:
     raise RuntimeError("no current curio task")
 
 
+# asyncio's running-loop getter and its table of current tasks (the C getter of 3.12+ is not faster than the
+# table, and 3.10/3.11's current_task() is written in Python), found once asyncio is imported.
+_asyncio_lookups: tuple[Any, ...] = ()
+
+
+def _asyncio_lookups_now() -> tuple[Any, ...]:
+    global _asyncio_lookups
+    tasks = _modules.get("asyncio.tasks")
+    if tasks is not None:
+        _asyncio_lookups = (_modules["asyncio.events"]._get_running_loop, tasks._current_tasks)
+    return _asyncio_lookups
+
+
 def current_async_task_ident() -> tuple[str, int]:
     """``(library, id(task))`` of the current asyncio, trio or curio task."""
     if (
-        not _signal_safety.enabled
-        and current_async_library_tlocal.name is None
-        and "curio.meta" not in _modules
+        current_async_library_tlocal.name is None
+        and not (_detection_overridden[0] and _signal_safety.enabled)
+        and ("curio.meta" not in _modules or not _curio_running())
         and _async_cvar.get() is None
     ):
-        asyncio = _modules.get("asyncio")
-        if asyncio is not None:
-            try:
-                task = asyncio.current_task()
-            except RuntimeError:  # no running loop: let the full detection report it
-                pass
-            else:
+        asyncio = _asyncio_lookups or _asyncio_lookups_now()
+        if asyncio:
+            loop = asyncio[0]()
+            if loop is not None:
+                task = asyncio[1].get(loop)
                 if task is not None:
                     return ("asyncio", id(task))
     return (current_async_library(), id(current_async_task()))  # type: ignore[return-value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from types import FunctionType
 from typing import Any, Final, Literal
 
 __all__ = ["DEFAULT", "MISSING", "DefaultType", "MissingType", "SingletonEnum", "export"]
@@ -43,6 +44,8 @@ def export(namespace: dict[str, Any]) -> None:
     package = namespace["__name__"]
     for name in namespace["__all__"]:
         value = namespace[name]
+        if not isinstance(value, (type, FunctionType)):  # data objects keep their type's module
+            continue
         if getattr(value, "__module__", "").startswith(package + "._"):
             try:
                 value.__module__ = package
