@@ -1,8 +1,9 @@
 """``python -m aiologic``: a short demo of what aiologic connects.
 
-Two asyncio event loops, each in its own thread, a plain thread and (when installed) a gevent greenlet in
-another thread pass one baton around in a fixed order. Every hand-off is a wake-up across threads and
-libraries, through aiologic's low-level events; nobody polls and no helper thread is started per wait.
+Two asyncio event loops in two threads, a plain thread and, when installed, a gevent greenlet and a trio task
+(each in a thread of its own) take turns on one shared ``aiologic.Condition``: each waits until the shared turn
+counter names it, writes a line, and passes the turn on. Every hand-off wakes a waiter in another thread and
+another library; nobody polls and no helper thread is started per wait.
 """
 
 from __future__ import annotations
@@ -13,85 +14,70 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import aiologic
-from aiologic.lowlevel import (
-    create_async_event,
-    create_green_event,
-    current_async_library,
-    current_green_library,
-)
 
-ROUNDS = 5
+ROUNDS = 3
 
 
-def _optional(name: str) -> bool:
+def _installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
 def main() -> None:
     print(f"aiologic {aiologic.__version__} on Python {sys.version.split()[0]}")
-    found = [name for name in ("gevent", "eventlet", "trio", "anyio", "curio") if _optional(name)]
+    found = [name for name in ("gevent", "eventlet", "trio", "anyio", "curio") if _installed(name)]
     print(f"optional libraries installed: {', '.join(found) or 'none'}")
 
-    names = ["asyncio loop A", "asyncio loop B", "thread"]
-    if "gevent" in found:
-        names.append("gevent greenlet")
-    kinds = {"asyncio loop A": "async", "asyncio loop B": "async"}
-    # One event per turn per participant: turn r of participant i waits on batons[r][i].
-    batons: list[list[Any]] = [
-        [create_async_event() if kinds.get(name) else create_green_event() for name in names]
-        for _ in range(ROUNDS)
-    ]
+    names = ["asyncio loop A", "asyncio loop B", "plain thread"]
+    names += [name for name in ("gevent greenlet", "trio task") if name.split()[0] in found]
+    turn = [0]  # guarded by the condition's lock
+    condition = aiologic.Condition()
     log: list[str] = []
-    started = time.perf_counter()
 
-    def pass_on(index: int, turn: int) -> None:
-        following = index + 1
-        if following < len(names):
-            batons[turn][following].set()
-        elif turn + 1 < ROUNDS:
-            batons[turn + 1][0].set()
+    def take_turn(index: int, library: str) -> None:
+        thread = threading.current_thread().name
+        log.append(f"turn {turn[0]:>2}: {names[index]:<15} ({library} in {thread})")
+        turn[0] += 1
+        condition.notify_all()
 
-    async def loop_side(index: int) -> None:
-        library = current_async_library()
-        for turn in range(ROUNDS):
-            await batons[turn][index]
-            log.append(f"turn {turn}: {names[index]:<16} ({library} in {threading.current_thread().name})")
-            pass_on(index, turn)
+    def mine(index: int) -> Callable[[], bool]:
+        return lambda: turn[0] % len(names) == index
+
+    async def async_side(index: int) -> None:
+        library = aiologic.lowlevel.current_async_library()
+        for _ in range(ROUNDS):
+            async with condition:
+                await condition.for_(mine(index))
+                take_turn(index, library or "?")
 
     def green_side(index: int) -> None:
-        library = current_green_library()
-        for turn in range(ROUNDS):
-            batons[turn][index].wait()
-            log.append(f"turn {turn}: {names[index]:<16} ({library} in {threading.current_thread().name})")
-            pass_on(index, turn)
-
-    def in_gevent(index: int) -> None:
-        import gevent
-
-        gevent.spawn(green_side, index).get()
+        library = aiologic.lowlevel.current_green_library()
+        for _ in range(ROUNDS):
+            with condition:
+                condition.wait_for(mine(index))
+                take_turn(index, library)
 
     runners: list[Callable[[], object]] = [
-        lambda: asyncio.run(loop_side(0)),
-        lambda: asyncio.run(loop_side(1)),
+        lambda: asyncio.run(async_side(0)),
+        lambda: asyncio.run(async_side(1)),
         lambda: green_side(2),
     ]
     if "gevent" in found:
-        runners.append(lambda: in_gevent(3))
-    threads = [
-        threading.Thread(target=runner, name=f"thread-{index}") for index, runner in enumerate(runners)
-    ]
+        gevent_index = len(runners)
+        runners.append(lambda: __import__("gevent").spawn(green_side, gevent_index).get())
+    if "trio" in found:
+        trio_index = len(runners)
+        runners.append(lambda: __import__("trio").run(async_side, trio_index))
+    threads = [threading.Thread(target=run, name=f"thread-{i}") for i, run in enumerate(runners)]
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
-    batons[0][0].set()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
     print("\n".join(log))
-    hand_offs = len(log) - 1
-    print(f"{hand_offs} hand-offs across threads and libraries in {elapsed * 1000:.1f} ms")
+    print(f"{len(log)} turns across {len(threads)} threads and libraries in {elapsed * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
