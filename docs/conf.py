@@ -25,7 +25,7 @@ extensions = [
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
 
 nitpicky = False
 

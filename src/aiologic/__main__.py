@@ -1,9 +1,9 @@
 """``python -m aiologic``: a short demo of what aiologic connects.
 
-Two asyncio event loops in two threads, a plain thread and, when installed, a gevent greenlet and a trio task
-(each in a thread of its own) take turns on one shared ``aiologic.Condition``: each waits until the shared turn
-counter names it, writes a line, and passes the turn on. Every hand-off wakes a waiter in another thread and
-another library; nobody polls and no helper thread is started per wait.
+Two asyncio event loops in two threads, a plain thread and, when installed, a gevent greenlet and a trio
+task (each in a thread of its own) take turns on one shared ``aiologic.Condition``: each waits until the
+shared turn counter names it, writes a line, and passes the turn on. Every hand-off wakes a waiter in
+another thread and another library; nobody polls and no helper thread is started per wait.
 """
 
 from __future__ import annotations
