@@ -21,8 +21,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
-import curio
 import gevent
+
+try:
+    import curio
+except (ImportError, AttributeError):  # curio 1.6 does not import on Python 3.12+
+    curio = None
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"\s*Eventlet is deprecated")  # announced at every import

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import curio
 import eventlet
 import eventlet.hubs
 import gevent
@@ -77,7 +76,7 @@ from aiologic.lowlevel import (
     shield,
     signal_safety_enabled,
 )
-from harness import Task, run
+from harness import Task, curio, run
 
 CHECKPOINT_VARIABLES = [
     name for name in os.environ if name.startswith("AIOLOGIC_") and name.endswith("CHECKPOINTS")
@@ -85,6 +84,8 @@ CHECKPOINT_VARIABLES = [
 needs_default_checkpoints = pytest.mark.skipif(
     bool(CHECKPOINT_VARIABLES), reason=f"checkpoint defaults changed by {CHECKPOINT_VARIABLES}"
 )
+
+needs_curio = pytest.mark.skipif(curio is None, reason="curio 1.6 does not import on Python 3.12+")
 
 
 def in_thread(function: Callable[[], Any]) -> Any:
@@ -447,6 +448,7 @@ def test_async_token(async_library: str) -> None:
     run(async_library, body)
 
 
+@needs_curio
 def test_curio_token_is_the_kernel() -> None:
     async def main() -> tuple[Any, tuple[str, int]]:
         return current_async_token(), current_async_token_ident()
@@ -782,6 +784,7 @@ def test_trio_checkpoint_is_a_cancellation_point() -> None:
 
 
 @needs_default_checkpoints
+@needs_curio
 def test_curio_checkpoint_if_cancelled_raises_pending() -> None:
     async def main() -> list[object]:
         seen: list[object] = []
@@ -1014,6 +1017,7 @@ def test_shield_trio_cancelled_scope() -> None:
     assert [seen[:1] for seen in observed] == [["inner done"]]
 
 
+@needs_curio
 def test_shield_curio_task_cancel() -> None:
     async def main() -> tuple[list[str], list[list[str]], bool]:
         log: list[str] = []
