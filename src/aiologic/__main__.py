@@ -32,7 +32,7 @@ def main() -> None:
     names = ["asyncio loop A", "asyncio loop B", "plain thread"]
     names += [name for name in ("gevent greenlet", "trio task") if name.split()[0] in found]
     turn = [0]  # guarded by the condition's lock
-    condition = aiologic.Condition()
+    condition: aiologic.Condition[aiologic.RLock, int] = aiologic.Condition()
     log: list[str] = []
 
     def take_turn(index: int, library: str) -> None:

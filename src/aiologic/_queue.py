@@ -178,9 +178,10 @@ class Queue(_Contents[_T]):
     """A FIFO queue, unbounded or bounded by ``maxsize``; subclasses may redefine the container through
     ``_init(items, maxsize)``, ``_put(item)`` and ``_get()``, which run under an internal mutex."""
 
-    __slots__ = ("__weakref__", "_data", "_items", "_maxsize", "_mutex", "_slots")
+    __slots__ = ("__weakref__", "_data", "_items", "_maxsize", "_mutex", "_overflow", "_slots")
     _maxsize: int
     _mutex: Any
+    _overflow: list[None]
     _slots: Semaphore | None
 
     def __new__(
@@ -198,6 +199,8 @@ class Queue(_Contents[_T]):
         length = len(self._data)
         self._items = Semaphore(length)
         self._slots = None if maxsize is None else Semaphore(max(maxsize - length, 0))
+        # Initial items beyond maxsize: the gets that take them must not free a place.
+        self._overflow = [None] * max(length - self._maxsize, 0) if maxsize is not None else []
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -241,7 +244,10 @@ class Queue(_Contents[_T]):
         with self._mutex:
             item = self._get()
         if self._slots is not None:
-            self._slots.release()
+            try:
+                self._overflow.pop()
+            except IndexError:
+                self._slots.release()
         return item
 
     def green_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
