@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import async_park, green_park
 from aiologic.lowlevel import async_checkpoint, create_async_event, create_green_event, green_checkpoint
+from aiologic.lowlevel._threads import sleep as _thread_sleep
 from aiologic.meta import DEFAULT, DefaultType
 
 if TYPE_CHECKING:
@@ -75,20 +75,29 @@ class _Gate:
                 return released  # the holder looks again after putting the token back
             try:
                 while len(waiters) >= parties and not self._broken:
-                    if self._cyclic:
-                        group = [waiters.popleft() for _ in range(parties)]
-                    else:
+                    if not self._cyclic:
                         self._passed()
-                        group = []
-                        while waiters:
+                        parties = len(waiters)
+                    group: list[list[Any]] = []
+                    try:
+                        while len(group) < parties:
                             group.append(waiters.popleft())
-                    for index, item in enumerate(group):
-                        item[1] = index
-                        item[0].set()
+                    except IndexError:  # only a break empties the queue behind our back
+                        self._settle(group, BROKEN)
+                        break
+                    self._settle(group, None)
                     released = True
             finally:
                 self._trip.append(None)
+            parties = self._parties
         return released
+
+    @staticmethod
+    def _settle(group: list[list[Any]], outcome: Any) -> None:
+        """Write each item's outcome (its index, unless given) and wake it."""
+        for index, item in enumerate(group):
+            item[1] = index if outcome is None else outcome
+            item[0].set()
 
     def _passed(self) -> None:
         """A latch stays open once it released its group."""
@@ -104,12 +113,31 @@ class _Gate:
             item[1] = BROKEN
             item[0].set()
 
-    def _outcome(self, woken: bool, item: list[Any]) -> Any:
-        if not woken:  # timed out: that breaks the barrier
-            self._break()
-            raise BrokenBarrierError
-        if item[1] is BROKEN:
-            raise BrokenBarrierError
+    def _claim(self, item: list[Any]) -> Any:
+        """After a wait that was not woken: ``None`` if nobody counted this party (it leaves the queue),
+        else the outcome a trip or a break wrote for it (its wake-up lost the race to the timeout).
+
+        Taking the trip token excludes a release in progress; its holder never blocks, so waiting for it is
+        short. A break writes its outcome right after taking the item.
+        """
+        trip = self._trip
+        while True:
+            try:
+                trip.pop()
+            except IndexError:
+                _thread_sleep(0)
+            else:
+                break
+        try:
+            self._waiters.remove(item)
+        except ValueError:
+            pass
+        else:
+            return None
+        finally:
+            trip.append(None)
+        while item[1] is None:
+            _thread_sleep(0)
         return item[1]
 
     def _arrive(self, event: Any) -> tuple[list[Any], bool]:
@@ -119,31 +147,48 @@ class _Gate:
             self._break()
         return item, self._release_groups()
 
+    def _outcome(self, item: list[Any], woken: bool) -> Any:
+        if not woken:
+            outcome = self._claim(item)
+            if outcome is None:  # timed out before the group was complete: that breaks the barrier
+                self._break()
+                raise BrokenBarrierError
+        else:
+            outcome = item[1]
+        if outcome is BROKEN:
+            raise BrokenBarrierError
+        return outcome
+
+    def _interrupted(self, item: list[Any]) -> None:
+        """An exception ended the wait: break the barrier unless a trip had counted this party."""
+        if not item[0].is_set() and self._claim(item) is None:
+            self._break()
+
     def _green_wait(self, timeout: float | None) -> Any:
         event = create_green_event()
         item, tripped = self._arrive(event)
         try:
-            woken = green_park(event, timeout, self._waiters, item)
+            woken = event.wait(timeout)
         except BaseException:
-            if not event.is_set():
-                self._break()
+            self._interrupted(item)
             raise
-        if tripped and woken:
+        outcome = self._outcome(item, woken)
+        if tripped:
             green_checkpoint(force=True)  # the completing party lets the earlier arrivals run first
-        return self._outcome(woken, item)
+        return outcome
 
     async def _async_wait(self, timeout: float | None) -> Any:
         event = create_async_event()
         item, tripped = self._arrive(event)
         try:
-            woken = await async_park(event, timeout, self._waiters, item)
+            woken = await event.with_(timeout)
         except BaseException:
-            if not event.is_set():
-                self._break()
+            self._interrupted(item)
             raise
-        if tripped and woken:
+        outcome = self._outcome(item, woken)
+        if tripped:
             await async_checkpoint(force=True)
-        return self._outcome(woken, item)
+        return outcome
 
     def abort(self) -> None:
         """Break the barrier: every waiter, and every later wait, raises ``BrokenBarrierError``."""
@@ -199,6 +244,7 @@ class Latch(_Gate):
                     item = self._waiters.popleft()
                 except IndexError:
                     break
+                item[1] = 0
                 item[0].set()
             return False
         return super()._release_groups()

@@ -17,6 +17,7 @@ notification on with ``notify()``.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections import deque
 from collections.abc import Callable, Generator
 from types import TracebackType
@@ -31,6 +32,7 @@ from aiologic.lowlevel import (
     async_clock,
     create_async_event,
     create_green_event,
+    current_async_library,
     current_async_task_ident,
     current_green_task_ident,
     green_checkpoint,
@@ -252,7 +254,14 @@ class _ThreadRLock(_Adapter):
     """A reentrant thread lock (anything with ``_is_owned``): owned by the current thread."""
 
     def held(self) -> bool:
-        return bool(self.lock._is_owned())
+        # By anyone: the owner may be another thread, which _is_owned() does not see.
+        lock = self.lock
+        if lock._is_owned():
+            return True
+        if lock.acquire(False):
+            lock.release()
+            return False
+        return True
 
     def check(self, green: bool) -> Any:
         if not self.lock._is_owned():
@@ -302,9 +311,33 @@ def _green_shielded(acquire: Callable[[], object]) -> None:
 
 
 async def _async_shielded(acquire: Callable[[], Any]) -> None:
-    from aiologic.lowlevel import shield
+    """The async form of :func:`_green_shielded`, in the current task (the lock's owner must be this task).
 
-    await shield(acquire())
+    trio and curio shield the acquire itself; anyio's cancel scopes are shielded when anyio is imported; a
+    plain asyncio cancellation is held back and the acquire retried.
+    """
+    library = current_async_library()
+    interruption: BaseException | None = None
+    while True:
+        try:
+            if library == "trio":
+                with sys.modules["trio"].CancelScope(shield=True):
+                    await acquire()
+            elif library == "curio":
+                async with sys.modules["curio"].disable_cancellation():
+                    await acquire()
+            elif "anyio" in sys.modules:
+                with sys.modules["anyio"].CancelScope(shield=True):
+                    await acquire()
+            else:
+                await acquire()
+        except BaseException as exc:
+            if interruption is None:
+                interruption = exc
+            continue
+        if interruption is not None:
+            raise interruption
+        return
 
 
 # --- the condition ----------------------------------------------------------------------------------------
@@ -416,10 +449,12 @@ class Condition(Generic[_L, _T]):
             woken = event.wait(timeout)
         except BaseException:
             notified, restore = self._settled(waiter, False)
-            if restore:
-                self._adapter.green_restore(state)
-            if notified:
-                self.notify()  # hand our notification on
+            try:
+                if restore:
+                    self._adapter.green_restore(state)
+            finally:
+                if notified:
+                    self.notify()  # hand our notification on
             raise
         notified, restore = self._settled(waiter, woken)
         if restore:
@@ -435,10 +470,12 @@ class Condition(Generic[_L, _T]):
             woken = await event.with_(timeout)
         except BaseException:
             notified, restore = self._settled(waiter, False)
-            if restore:
-                await self._adapter.async_restore(state)
-            if notified:
-                self.notify()
+            try:
+                if restore:
+                    await self._adapter.async_restore(state)
+            finally:
+                if notified:
+                    self.notify()
             raise
         notified, restore = self._settled(waiter, woken)
         if restore:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel._signals import _signal_safety
-from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident
+from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident, monotonic
 
 if TYPE_CHECKING:
     from aiologic.lowlevel._events import Event
@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 _modules = sys.modules
+
+# The longest single timer the green hubs are given; longer timeouts re-arm (pollers take int milliseconds).
+_LONGEST_NATIVE_WAIT = 86400.0
 
 
 def _foreign(thread_ident: int) -> bool:
@@ -85,15 +88,62 @@ def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
         raise RuntimeError("do not call blocking functions from the mainloop")
 
 
+class _GeventWakeup:
+    """Per hub: resumes run in the order they were requested (FIFO), whichever thread requests them.
+
+    A hub callback drains the queue for wakes from the hub's own thread; one async watcher, thread-safe to
+    fire, drains it for wakes from other threads (run_callback_threadsafe corrupts the loop under load, see
+    runtime-notes). The watcher keeps the loop alive only while a greenlet is parked here, so an idle
+    aiologic never keeps ``gevent.wait()`` from returning.
+    """
+
+    def __init__(self, hub: Any) -> None:
+        from collections import deque
+
+        self.loop = hub.loop
+        self.pending: deque[Callable[[], Any]] = deque()
+        self.parked = 0
+        self.watcher = hub.loop.async_()
+        self.watcher.start(self.drain)
+        self.watcher.ref = False
+
+    def drain(self) -> None:
+        pending = self.pending
+        while pending:
+            try:
+                resume = pending.popleft()
+            except IndexError:
+                break
+            resume()
+
+    def call_soon(self, resume: Callable[[], Any], thread_ident: int) -> None:
+        self.pending.append(resume)
+        if _foreign(thread_ident):
+            self.watcher.send()
+        else:
+            self.loop.run_callback(self.drain)
+
+    def park(self) -> None:
+        self.parked += 1
+        if self.parked == 1:
+            self.watcher.ref = True
+
+    def unpark(self) -> None:
+        self.parked -= 1
+        if not self.parked:
+            self.watcher.ref = False
+
+
 def park_gevent(event: Event, timeout: float | None) -> bool:
     from gevent import get_hub, getcurrent
 
     hub = get_hub()
     greenlet = getcurrent()
     _hub_switch_guard(hub, greenlet, "gevent")
-    # A per-wait async watcher: thread-safe to fire, and it keeps the loop alive while we wait (see
-    # runtime-notes: run_callback_threadsafe corrupts the loop's state under load).
-    watcher = hub.loop.async_()
+    wakeup: _GeventWakeup | None = getattr(hub, "_aiologic_wakeup", None)
+    if wakeup is None:
+        wakeup = hub._aiologic_wakeup = _GeventWakeup(hub)
+    thread_ident = get_ident()
     outcome: list[bool] = []
 
     def resume(result: bool = True) -> None:
@@ -101,22 +151,46 @@ def park_gevent(event: Event, timeout: float | None) -> bool:
             outcome.append(result)
             greenlet.switch()
 
-    watcher.start(resume)
-    timer = None
+    if not event._publish(lambda: wakeup.call_soon(resume, thread_ident)):
+        return True
+    wakeup.park()
+    timer = _GeventTimer(hub.loop, timeout, event, resume) if timeout is not None else None
     try:
-        if not event._publish(watcher.send):
-            return True
-        if timeout is not None:
-            timer = hub.loop.timer(max(timeout, 0.0))
-            timer.start(_timed_out, event, resume)
         _park_until(hub.switch, outcome, event)
         return outcome[0]
     finally:
-        watcher.stop()
-        watcher.close()
+        wakeup.unpark()
         if timer is not None:
-            timer.stop()
             timer.close()
+
+
+class _GeventTimer:
+    """A timeout of any length: libev takes at most about 2**31 ms in one wait, so long ones are re-armed."""
+
+    def __init__(self, loop: Any, timeout: float, event: Event, resume: Callable[[bool], None]) -> None:
+        self._loop = loop
+        self._deadline = monotonic() + timeout
+        self._event = event
+        self._resume = resume
+        self._timer: Any = None
+        self._arm(timeout)
+
+    def _arm(self, seconds: float) -> None:
+        if self._timer is not None:
+            self._timer.close()
+        self._timer = self._loop.timer(min(max(seconds, 0.0), _LONGEST_NATIVE_WAIT))
+        self._timer.start(self._fired)
+
+    def _fired(self) -> None:
+        remaining = self._deadline - monotonic()
+        if remaining > 0:
+            self._arm(remaining)
+        else:
+            _timed_out(self._event, self._resume)
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._timer.close()
 
 
 def _timed_out(event: Event, resume: Callable[[bool], None]) -> None:
