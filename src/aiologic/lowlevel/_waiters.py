@@ -164,11 +164,10 @@ def park_gevent(event: Event, timeout: float | None) -> bool:
             timer.close()
 
 
-class _GeventTimer:
-    """A timeout of any length: libev takes at most about 2**31 ms in one wait, so long ones are re-armed."""
+class _LongTimer:
+    """A hub timeout of any length: pollers take at most about 2**31 ms in one wait, so long ones re-arm."""
 
-    def __init__(self, loop: Any, timeout: float, event: Event, resume: Callable[[bool], None]) -> None:
-        self._loop = loop
+    def __init__(self, timeout: float, event: Event, resume: Callable[[bool], None]) -> None:
         self._deadline = monotonic() + timeout
         self._event = event
         self._resume = resume
@@ -177,9 +176,8 @@ class _GeventTimer:
 
     def _arm(self, seconds: float) -> None:
         if self._timer is not None:
-            self._timer.close()
-        self._timer = self._loop.timer(min(max(seconds, 0.0), _LONGEST_NATIVE_WAIT))
-        self._timer.start(self._fired)
+            self._stop(self._timer)
+        self._timer = self._start(min(max(seconds, 0.0), _LONGEST_NATIVE_WAIT))
 
     def _fired(self) -> None:
         remaining = self._deadline - monotonic()
@@ -189,8 +187,40 @@ class _GeventTimer:
             _timed_out(self._event, self._resume)
 
     def close(self) -> None:
-        self._timer.stop()
-        self._timer.close()
+        self._stop(self._timer)
+
+    def _start(self, seconds: float) -> Any:
+        raise NotImplementedError
+
+    def _stop(self, timer: Any) -> None:
+        raise NotImplementedError
+
+
+class _GeventTimer(_LongTimer):
+    def __init__(self, loop: Any, timeout: float, event: Event, resume: Callable[[bool], None]) -> None:
+        self._loop = loop
+        super().__init__(timeout, event, resume)
+
+    def _start(self, seconds: float) -> Any:
+        timer = self._loop.timer(seconds)
+        timer.start(self._fired)
+        return timer
+
+    def _stop(self, timer: Any) -> None:
+        timer.stop()
+        timer.close()
+
+
+class _EventletTimer(_LongTimer):
+    def __init__(self, hub: Any, timeout: float, event: Event, resume: Callable[[bool], None]) -> None:
+        self._hub = hub
+        super().__init__(timeout, event, resume)
+
+    def _start(self, seconds: float) -> Any:
+        return self._hub.schedule_call_global(seconds, self._fired)
+
+    def _stop(self, timer: Any) -> None:
+        timer.cancel()
 
 
 def _timed_out(event: Event, resume: Callable[[bool], None]) -> None:
@@ -294,14 +324,12 @@ def park_eventlet(event: Event, timeout: float | None) -> bool:
     _eventlet_wakeup(hub)  # created here, in the hub's thread, before anyone can need it
     if not event._publish(wake):
         return True
-    timer = None
-    if timeout is not None:
-        timer = hub.schedule_call_global(max(timeout, 0.0), _timed_out, event, resume)
+    timer = _EventletTimer(hub, timeout, event, resume) if timeout is not None else None
     try:
         _park_until(hub.switch, outcome, event)
     finally:
         if timer is not None:
-            timer.cancel()
+            timer.close()
     return outcome[0]
 
 
