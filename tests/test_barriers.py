@@ -28,14 +28,17 @@ import aiologic
 from aiologic import BrokenBarrierError
 from aiologic.lowlevel import create_async_event, create_green_event, disable_checkpoints, enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import ASYNC, GREEN, Running, Task, run, wait_until
+from harness import ASYNC, GREEN, LIBRARIES, Running, Task, run, wait_until
 
 ADDR = r"0x[0-9a-f]+"
 KINDS = ("Latch", "Barrier", "RBarrier")
 BROKEN = "broken"
 # Schedulers that resume simultaneously woken tasks in wake-up order (threads: the OS decides; trio: reverses
 # its run batches at random). Only there is the resume order within a phase a property of aiologic.
-FIFO_SCHEDULERS = ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet")
+# Libraries that resume woken waiters in wake-up order (threads: the OS decides; trio: randomized batches).
+FIFO_SCHEDULERS = tuple(
+    name for name in ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet") if name in LIBRARIES
+)
 
 
 def make(kind: str, parties: int) -> Any:
@@ -318,8 +321,12 @@ CURIO_COMPLETING_FIRST = COMPLETING_FIRST_BUG.format(
 @pytest.mark.parametrize(
     "library",
     [
-        pytest.param("curio", marks=pytest.mark.xfail(strict=True, reason=CURIO_COMPLETING_FIRST)),
-        *[name for name in FIFO_SCHEDULERS if name != "curio"],
+        *[
+            pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=CURIO_COMPLETING_FIRST))
+            if name == "curio"
+            else name
+            for name in FIFO_SCHEDULERS
+        ],
     ],
 )
 def test_completing_party_resumes_last(library: str) -> None:

@@ -734,10 +734,10 @@ def test_delegate_skips_waiters_whose_predicate_is_false(locked_kind: str, libra
 def test_without_delegate_the_waiter_rechecks(kind: str, library: str) -> None:
     cv = make_condition(kind)
     state = {"ready": False}
-    calls = [0]
+    callers: list[int] = []  # the threads that evaluated the predicate
 
     def predicate() -> bool:
-        calls[0] += 1
+        callers.append(threading.get_ident())
         return state["ready"]
 
     async def body(t: Task) -> tuple[bool, bool]:
@@ -746,16 +746,17 @@ def test_without_delegate_the_waiter_rechecks(kind: str, library: str) -> None:
 
     waiter = Running(library, body)
     wait_until(lambda: cv.waiting == 1)
-    before = calls[0]
+    evaluated = len(callers)
     with cv:
         assert cv.notify() == 1  # woken although its predicate is false
-        assert calls[0] == before  # the notifier did not evaluate it
+    assert threading.get_ident() not in callers  # the notifier did not evaluate it
     wait_until(lambda: cv.waiting == 1)  # it checked for itself and waits again
-    assert calls[0] > before
+    assert len(callers) > evaluated
     with cv:
         state["ready"] = True
         assert cv.notify() == 1
     assert waiter.result() == (True, True)
+    assert threading.get_ident() not in callers
 
 
 def test_woken_predicate_waiter_evaluates_again(locked_kind: str, library: str) -> None:

@@ -25,14 +25,17 @@ import pytest
 import aiologic
 from aiologic.lowlevel import create_async_event, create_green_event, disable_checkpoints, enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import GREEN, Running, Task, run, wait_until
+from harness import GREEN, LIBRARIES, Running, Task, run, wait_until
 
 ADDR = r"0x[0-9a-f]+"
 KINDS = ("Event", "REvent", "CountdownEvent")
 # Schedulers that resume simultaneously woken waiters strictly in wake-up order. OS threads resume in whatever
 # order the OS picks, and trio deliberately reverses its run batches at random, so resume order is not a
 # property of aiologic there (FIFO across threads and trio is pinned through barrier indices instead).
-FIFO_SCHEDULERS = ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet")
+# Libraries that resume woken waiters in wake-up order (threads: the OS decides; trio: randomized batches).
+FIFO_SCHEDULERS = tuple(
+    name for name in ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet") if name in LIBRARIES
+)
 
 
 def make(kind: str) -> tuple[Any, Callable[[], None]]:
