@@ -466,9 +466,15 @@ async def park_curio(event: Event, timeout: float | None) -> bool:
         if timeout is None:
             await _future_wait(future)
             return True
-        async with ignore_after(timeout) as scope:
-            await _future_wait(future)
-        return not scope.expired or not event._cancel()
+        deadline = monotonic() + timeout
+        while True:  # curio's poller takes at most about 2**31 ms in one wait
+            async with ignore_after(min(timeout, _LONGEST_NATIVE_WAIT)) as scope:
+                await _future_wait(future)
+            if not scope.expired:
+                return True
+            timeout = deadline - monotonic()
+            if timeout <= 0:
+                return not event._cancel()
     except BaseException:
         event._cancel()
         raise

@@ -1,0 +1,1061 @@
+"""Capacity limiters (spec §5): ``CapacityLimiter`` and the reentrant ``RCapacityLimiter``.
+
+The behaviour both share (a limit on borrowers, FIFO hand-off, timeouts, cancellation safety, checkpoints,
+the object model) is written once against the ``kind`` fixture; borrowers, ownership errors and the levels of
+``RCapacityLimiter`` follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import pickle
+import random
+import re
+import threading
+import time
+import types
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from aiologic import CapacityLimiter, RCapacityLimiter
+from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
+from aiologic.meta import DEFAULT
+from harness import LIBRARIES, Running, Task, run, wait_until
+
+ADDRESS = r"0x[0-9a-f]+"
+NAN = float("nan")
+NOT_HOLDING = "the current task is not holding any of this capacity limiter's tokens"
+ALREADY_HOLDING = "the current task is already holding one of this capacity limiter's tokens"
+
+# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
+MIX = (*LIBRARIES, "threading", "asyncio")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    create: Callable[[], CapacityLimiter]
+    cls: type[CapacityLimiter]
+    capacity: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+KINDS = [
+    Kind("CapacityLimiter()", CapacityLimiter, CapacityLimiter, 1),
+    Kind("RCapacityLimiter()", RCapacityLimiter, RCapacityLimiter, 1),
+    Kind("CapacityLimiter(3)", lambda: CapacityLimiter(3), CapacityLimiter, 3),
+    Kind("RCapacityLimiter(2)", lambda: RCapacityLimiter(2), RCapacityLimiter, 2),
+]
+
+
+@pytest.fixture(params=KINDS, ids=str)
+def kind(request: pytest.FixtureRequest) -> Kind:
+    return request.param  # type: ignore[no-any-return]
+
+
+def me(t: Task) -> tuple[str, int]:
+    return current_green_task_ident() if t.green else current_async_task_ident()
+
+
+async def acquire(t: Task, limiter: CapacityLimiter, *args: Any, **kwargs: Any) -> bool:
+    return await t.call(limiter.green_acquire, limiter.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def release(t: Task, limiter: CapacityLimiter, *args: Any) -> None:
+    (limiter.green_release if t.green else limiter.async_release)(*args)
+
+
+def borrowed(t: Task, limiter: CapacityLimiter) -> bool:
+    return limiter.green_borrowed() if t.green else limiter.async_borrowed()
+
+
+class Hog:
+    """Threads that each borrow one token of a limiter and give it back on request (tokens are per task)."""
+
+    def __init__(self, limiter: CapacityLimiter, count: int) -> None:
+        self.limiter = limiter
+        self._stop = threading.Event()
+        self._holding = [threading.Event() for _ in range(count)]
+        self._threads = [
+            threading.Thread(target=self._hold, args=(event,), daemon=True) for event in self._holding
+        ]
+        for thread in self._threads:
+            thread.start()
+        for event in self._holding:
+            assert event.wait(10)
+
+    def _hold(self, holding: threading.Event) -> None:
+        assert self.limiter.green_acquire(timeout=10)
+        holding.set()
+        self._stop.wait(30)
+        self.limiter.green_release()
+
+    def release_all(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
+
+
+def fill(limiter: CapacityLimiter) -> Hog:
+    """Have other threads borrow every token."""
+    hog = Hog(limiter, limiter.total_tokens)
+    assert limiter.available_tokens == 0
+    return hog
+
+
+# --- holders ------------------------------------------------------------------------------------------------
+
+
+def test_at_most_total_tokens_borrowers_across_worlds(kind: Kind) -> None:
+    """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
+
+    Never more than ``total_tokens`` borrowers at once (``borrowers`` agrees); with one token the
+    read-yield-write critical section loses no increment.
+    """
+    limiter = kind.create()
+    rounds = 40
+    state = {"counter": 0, "inside": 0, "peak": 0, "bad_view": 0, "contended": 0}
+
+    async def worker(t: Task) -> None:
+        for _ in range(rounds):
+            assert await acquire(t, limiter, timeout=20) is True
+            state["inside"] += 1
+            state["peak"] = max(state["peak"], state["inside"])
+            if limiter.borrowers.get(me(t)) != 1 or len(limiter.borrowers) > kind.capacity:
+                state["bad_view"] += 1
+            if limiter.waiting:
+                state["contended"] += 1
+            value = state["counter"]
+            await t.sleep(0)
+            state["counter"] = value + 1
+            state["inside"] -= 1
+            release(t, limiter)
+
+    start = threading.Barrier(len(MIX))
+
+    async def body(t: Task) -> None:
+        start.wait(10)  # every world starts at once, so they really contend
+        await t.gather(worker, worker)
+
+    runners = [Running(library, body) for library in MIX]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert 1 <= state["peak"] <= kind.capacity and state["bad_view"] == 0 and state["inside"] == 0
+    assert state["contended"] > rounds  # the holders really had others queued behind them
+    if kind.capacity == 1:
+        assert state["counter"] == len(MIX) * 2 * rounds
+    assert limiter.available_tokens == kind.capacity and not limiter.borrowers and limiter.waiting == 0
+
+
+def test_hand_off_to_waiter_in_another_thread(kind: Kind, library: str, other_library: str) -> None:
+    """The borrower runs on ``other_library`` in one thread, the waiter on ``library`` in another.
+
+    When ``release()`` returns the token already belongs to the waiter: ``available_tokens`` stayed 0 and the
+    releaser cannot take it back with a non-blocking attempt. The waiter then appears in ``borrowers``.
+    """
+    limiter = kind.create()
+    hog = Hog(limiter, kind.capacity - 1)
+    held, go, checked = threading.Event(), threading.Event(), threading.Event()
+
+    async def borrower(t: Task) -> tuple[Any, ...]:
+        assert await acquire(t, limiter) is True
+        held.set()
+        assert go.wait(10)
+        release(t, limiter)
+        snapshot = (limiter.available_tokens, limiter.borrowed_tokens, limiter.waiting, borrowed(t, limiter))
+        barged = await acquire(t, limiter, blocking=False)
+        return snapshot, barged
+
+    async def waiter(t: Task) -> tuple[bool, tuple[str, int], dict[Any, int]]:
+        ok = await acquire(t, limiter, timeout=10)
+        seen = dict(limiter.borrowers)
+        assert checked.wait(10)
+        release(t, limiter)
+        return ok, me(t), seen
+
+    borrowing = Running(other_library, borrower)
+    assert held.wait(10)
+    waiting = Running(library, waiter)
+    wait_until(lambda: limiter.waiting == 1)
+    go.set()
+    snapshot, barged = borrowing.result()
+    checked.set()
+    ok, ident, seen = waiting.result()
+    assert ok is True and seen.get(ident) == 1 and len(seen) == kind.capacity
+    assert snapshot == (0, kind.capacity, 0, False) and barged is False
+    hog.release_all()
+    assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+
+def test_fifo_hand_off_alternating_worlds(kind: Kind, library: str) -> None:
+    """Waiters of ``library``, asyncio and plain threads queue alternately; they get a token in that order."""
+    limiter = kind.create()
+    worlds = [library, "asyncio", library, "threading", library]
+    order: list[int] = []
+    gate = threading.Event()
+
+    async def waiter(t: Task, index: int) -> bool:
+        ok = await acquire(t, limiter, timeout=10)
+        order.append(index)
+        if index == len(worlds) - 1:
+            assert gate.wait(10)
+        release(t, limiter)
+        return ok
+
+    hog = Hog(limiter, kind.capacity - 1)
+    assert limiter.green_acquire()
+    runners = []
+    for index, world in enumerate(worlds):
+        runners.append(Running(world, waiter, index))
+        wait_until(lambda index=index: limiter.waiting == index + 1)
+    limiter.green_release()
+    assert limiter.available_tokens == 0
+    assert limiter.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
+    gate.set()
+    assert [runner.result() for runner in runners] == [True] * len(worlds)
+    assert order == list(range(len(worlds)))
+    hog.release_all()
+    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
+
+
+def test_token_shows_in_borrowers_once_the_waiter_resumes(kind: Kind) -> None:
+    """asyncio: right after the hand-off the token is neither free nor listed; the waiter lists itself."""
+
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        hog = Hog(limiter, kind.capacity - 1)
+        await limiter.async_acquire()
+
+        async def waiter() -> tuple[bool, int | None]:
+            ok = await limiter.async_acquire()
+            level = limiter.borrowers.get(current_async_task_ident())
+            limiter.async_release()
+            return ok, level
+
+        task = asyncio.create_task(waiter())
+        while limiter.waiting < 1:
+            await asyncio.sleep(0)
+        limiter.async_release()
+        assert limiter.available_tokens == 0 and limiter.borrowed_tokens == kind.capacity
+        assert current_async_task_ident() not in limiter.borrowers
+        assert ("asyncio", id(task)) not in limiter.borrowers
+        assert len(limiter.borrowers) == kind.capacity - 1  # only the hog's threads
+        assert await task == (True, 1)
+        hog.release_all()
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("asyncio", body)
+
+
+# --- timeouts -----------------------------------------------------------------------------------------------
+
+
+def test_contended_timeouts_and_non_blocking(kind: Kind, library: str) -> None:
+    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
+    limiter = kind.create()
+    hog = fill(limiter)
+
+    async def body(t: Task) -> None:
+        assert await acquire(t, limiter, blocking=False) is False
+        assert await acquire(t, limiter, blocking=False, timeout=-1) is False
+        assert await acquire(t, limiter, blocking=False, timeout=NAN) is False
+        assert await acquire(t, limiter, timeout=0) is False
+        assert limiter.waiting == 0
+        start = time.monotonic()
+        assert await acquire(t, limiter, timeout=0.02) is False
+        assert time.monotonic() - start >= 0.01
+        assert limiter.waiting == 0
+        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
+            await acquire(t, limiter, timeout=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
+            await acquire(t, limiter, timeout=NAN)
+        assert limiter.waiting == 0 and not borrowed(t, limiter) and me(t) not in limiter.borrowers
+
+    run(library, body)
+    hog.release_all()
+    assert limiter.available_tokens == kind.capacity
+
+
+def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
+            assert await acquire(t, limiter, **kwargs) is True
+            release(t, limiter)
+        assert limiter.available_tokens == kind.capacity
+
+    run(library, body)
+
+
+LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
+LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
+
+
+@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
+def test_long_timeouts_wait_for_release(
+    kind: Kind, library: str, timeout: Any, request: pytest.FixtureRequest
+) -> None:
+    limiter = kind.create()
+    hog = Hog(limiter, kind.capacity - 1)
+    limiter.green_acquire()
+    left = threading.Event()
+
+    async def body(t: Task) -> bool:
+        try:
+            ok = await acquire(t, limiter, timeout=timeout)
+        finally:
+            left.set()
+        release(t, limiter)
+        return ok
+
+    waiter = Running(library, body)
+    wait_until(lambda: limiter.waiting == 1 or left.is_set())
+    if timeout == 3e6:
+        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
+    limiter.green_release()
+    try:
+        assert waiter.result() is True
+    finally:
+        hog.release_all()
+    assert limiter.available_tokens == kind.capacity
+
+
+def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
+    """asyncio: ``timeout=0`` still yields once, and a release delivered during that turn wins (§1.4)."""
+
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        hog = Hog(limiter, kind.capacity - 1)
+        go = asyncio.Event()
+
+        async def holder() -> None:
+            await limiter.async_acquire()
+            await go.wait()
+            limiter.async_release()
+
+        task = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        go.set()  # the holder runs in the very turn the zero-timeout acquire yields
+        assert await limiter.async_acquire(timeout=0) is True
+        assert limiter.async_borrowed()
+        limiter.async_release()
+        await task
+        go = asyncio.Event()
+        task = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        assert await limiter.async_acquire(timeout=0) is False  # no release in that turn
+        go.set()
+        await task
+        hog.release_all()
+        assert limiter.available_tokens == kind.capacity
+
+    run("asyncio", body)
+
+
+# --- cancellation -------------------------------------------------------------------------------------------
+
+
+def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
+    limiter = kind.create()
+    hog = fill(limiter)
+
+    async def body(t: Task) -> None:
+        ok = None
+        async with t.cancel_after(0.02) as scope:
+            ok = await acquire(t, limiter)
+        assert scope.cancelled and ok is None
+        assert limiter.waiting == 0 and not borrowed(t, limiter)
+
+    run(cancellable_library, body)
+    hog.release_all()
+    assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+
+def test_cancel_after_release(kind: Kind) -> None:
+    """asyncio: the token was handed to W1, then W1 is cancelled before it resumes: W1 raises
+    ``CancelledError``, never shows in ``borrowers``, and the token goes to W2."""
+
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        hog = Hog(limiter, kind.capacity - 1)
+        await limiter.async_acquire()
+        second: list[Any] = []
+
+        async def w2() -> None:
+            second.append(await limiter.async_acquire(timeout=10))
+            second.append(dict(limiter.borrowers).get(current_async_task_ident()))
+            limiter.async_release()
+
+        first = asyncio.create_task(limiter.async_acquire())
+        while limiter.waiting < 1:
+            await asyncio.sleep(0)
+        other = asyncio.create_task(w2())
+        while limiter.waiting < 2:
+            await asyncio.sleep(0)
+        limiter.async_release()
+        assert limiter.available_tokens == 0 and limiter.waiting == 1
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await other
+        assert second == [True, 1]
+        assert ("asyncio", id(first)) not in limiter.borrowers
+        # With nobody behind it, the cancelled waiter returns the token to the pool.
+        await limiter.async_acquire()
+        first = asyncio.create_task(limiter.async_acquire())
+        while limiter.waiting < 1:
+            await asyncio.sleep(0)
+        limiter.async_release()
+        assert limiter.available_tokens == 0
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert limiter.available_tokens == 1 and ("asyncio", id(first)) not in limiter.borrowers
+        hog.release_all()
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("asyncio", body)
+
+
+def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
+    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        hog = Hog(limiter, kind.capacity - 1)
+        await limiter.async_acquire()
+        results: dict[str, Any] = {}
+
+        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+            with trio.CancelScope() as scope:
+                task_status.started(scope)
+                results["ok"] = await limiter.async_acquire()
+                results["borrowed"] = limiter.async_borrowed()
+                limiter.async_release()
+            results["cancelled_caught"] = scope.cancelled_caught
+
+        async with trio.open_nursery() as nursery:
+            scope = await nursery.start(first)
+            await trio.testing.wait_all_tasks_blocked()
+            limiter.async_release()
+            scope.cancel()
+        assert results == {"ok": True, "borrowed": True, "cancelled_caught": False}
+        hog.release_all()
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("trio", body)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
+    """gevent: the token is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
+    propagates it, never shows in ``borrowers``, and passes the token on to G2.
+
+    The hub itself borrows the token (without waiting), so that one hub callback can return it and interrupt
+    G1 with no switch in between.
+    """
+
+    async def body(t: Task) -> None:
+        import gevent
+        import greenlet
+
+        limiter = kind.create()
+        hog = Hog(limiter, kind.capacity - 1)
+        hub = gevent.get_hub()
+        results: dict[str, Any] = {}
+
+        def in_hub(function: Any) -> None:
+            hub.loop.run_callback(function)
+            gevent.sleep(0)  # queued after it: the callback has run when this returns
+
+        def first() -> None:
+            try:
+                results["first"] = limiter.green_acquire(timeout=10)
+            except Interrupt:
+                results["first"] = "interrupted"
+
+        def second() -> None:
+            results["second"] = limiter.green_acquire(timeout=10)
+            results["second_borrowed"] = limiter.green_borrowed()
+            limiter.green_release()
+
+        def release_then_interrupt() -> None:
+            limiter.green_release()
+            results["handed"] = (limiter.available_tokens, limiter.waiting)
+            greenlet.greenlet.throw(g1, Interrupt)
+
+        in_hub(lambda: results.setdefault("hub_took_it", limiter.green_acquire(blocking=False)))
+        g1 = gevent.spawn(first)
+        gevent.sleep(0)
+        g2 = gevent.spawn(second)
+        gevent.sleep(0)
+        assert limiter.waiting == 2
+        in_hub(release_then_interrupt)
+        gevent.joinall([g1, g2], timeout=10)
+        assert results == {
+            "hub_took_it": True,
+            "handed": (0, 1),
+            "first": "interrupted",
+            "second": True,
+            "second_borrowed": True,
+        }
+        assert ("gevent", id(g1)) not in limiter.borrowers
+        hog.release_all()
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("gevent", body)
+
+
+def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> list[bool]:
+    """The main thread holds the last free token; a waiter on ``library`` is interrupted (its own timeout, or
+    an external cancellation) at about the moment the main thread releases it, many times over. Whoever wins,
+    the token is never lost: after each round the main thread gets it back."""
+    limiter = kind.create()
+    hog = Hog(limiter, kind.capacity - 1)
+    rounds = 30
+    held = [threading.Event() for _ in range(rounds)]
+    ready = [threading.Event() for _ in range(rounds)]
+    finished = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        outcomes = []
+        for index in range(rounds):
+            assert held[index].wait(10)
+            ready[index].set()
+            got = False
+            if interrupt == "timeout":
+                got = await acquire(t, limiter, timeout=0.002)
+            else:
+                async with t.cancel_after(0.002):
+                    got = await acquire(t, limiter)
+            if got:
+                assert borrowed(t, limiter)
+                release(t, limiter)
+            else:
+                assert not borrowed(t, limiter)
+            outcomes.append(got)
+            finished[index].set()
+        return outcomes
+
+    rng = random.Random(13)
+    running = Running(library, waiter)
+    for index in range(rounds):
+        assert limiter.green_acquire(timeout=5) is True, f"round {index}: the token was lost"
+        held[index].set()
+        assert ready[index].wait(10)
+        threading.Event().wait(rng.uniform(0, 0.004))
+        limiter.green_release()
+        assert finished[index].wait(10)
+    outcomes: list[bool] = running.result()
+    assert len(outcomes) == rounds
+    hog.release_all()
+    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
+    return outcomes
+
+
+def test_timeout_at_hand_off_never_loses_a_token(kind: Kind, library: str) -> None:
+    race_interruption_with_hand_off(kind, library, "timeout")
+
+
+def test_cancel_at_hand_off_never_loses_a_token(kind: Kind, cancellable_library: str) -> None:
+    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
+
+
+def test_tokens_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
+    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
+    the limit holds throughout and every token is back at the end, with no borrower left."""
+    limiter = kind.create()
+    state = {"inside": 0, "peak": 0, "acquired": 0}
+
+    async def worker(t: Task, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(40):
+            choice = rng.random()
+            got = False
+            if choice < 0.4:
+                got = await acquire(t, limiter, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
+            elif choice < 0.7 and t.library != "threading":
+                async with t.cancel_after(rng.uniform(0, 2e-3)):
+                    got = await acquire(t, limiter)
+            elif choice < 0.8:
+                got = await acquire(t, limiter, blocking=False)
+            else:
+                got = await acquire(t, limiter, timeout=10)
+            assert borrowed(t, limiter) is got
+            if got:
+                state["inside"] += 1
+                state["acquired"] += 1
+                state["peak"] = max(state["peak"], state["inside"])
+                await t.sleep(rng.choice([0, 0, 1e-4]))
+                state["inside"] -= 1
+                release(t, limiter)
+
+    async def body(t: Task, seed: int) -> None:
+        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
+
+    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
+    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
+
+
+# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
+
+
+def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        coro = limiter.async_acquire()
+        with pytest.raises(StopIteration) as stop:
+            coro.send(None)  # completes without ever suspending
+        assert stop.value.value is True and limiter.async_borrowed()
+        limiter.async_release()
+
+    run("asyncio", body)
+
+
+def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        with trio.testing.assert_checkpoints():
+            assert await limiter.async_acquire()
+        limiter.async_release()
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with trio.testing.assert_no_checkpoints():
+                assert await limiter.async_acquire(blocking=False)  # no checkpoint, so no cancellation
+            limiter.async_release()
+            await limiter.async_acquire()  # taken, then the checkpoint raises: it must be given back
+            pytest.fail("the cancelled checkpoint did not raise")
+        assert scope.cancelled_caught
+        assert not limiter.async_borrowed() and not limiter.borrowers
+        assert limiter.available_tokens == kind.capacity
+
+    run("trio", body)
+
+
+def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+
+        async def grab() -> None:
+            with enable_checkpoints():
+                await limiter.async_acquire()
+
+        task = asyncio.create_task(grab())
+        await asyncio.sleep(0)  # the task took a token and now sits in the checkpoint
+        assert limiter.available_tokens == kind.capacity - 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("asyncio", body)
+
+
+def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        import eventlet
+
+        limiter = kind.create()
+
+        def grab() -> str:
+            with enable_checkpoints():
+                limiter.green_acquire()
+            return "kept"
+
+        thread = eventlet.spawn(grab)
+        eventlet.sleep(0)  # the greenthread took a token and yielded in its checkpoint
+        assert limiter.available_tokens == kind.capacity - 1
+        thread.kill()
+        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
+
+    run("eventlet", body)
+
+
+# --- borrowers and ownership errors (§5.1) ------------------------------------------------------------------
+
+
+def test_borrowers_is_a_live_read_only_view(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        view = limiter.borrowers
+        assert isinstance(view, types.MappingProxyType) and dict(view) == {}
+        assert await acquire(t, limiter) is True
+        assert dict(view) == {me(t): 1} and dict(limiter.borrowers) == {me(t): 1}
+        assert me(t)[0] == (t.library if t.green else t.backend)
+        assert borrowed(t, limiter) and bool(limiter)
+        assert limiter.available_tokens == kind.capacity - 1 and limiter.borrowed_tokens == 1
+        with pytest.raises(TypeError):
+            view[me(t)] = 5  # type: ignore[index]
+        with pytest.raises(TypeError):
+            del view[me(t)]  # type: ignore[attr-defined]
+        release(t, limiter)
+        assert dict(view) == {} and not borrowed(t, limiter) and not limiter
+        assert limiter.available_tokens == kind.capacity and limiter.borrowed_tokens == 0
+
+    run(library, body)
+
+
+def test_borrowers_lists_every_world(kind: Kind) -> None:
+    limiter = CapacityLimiter(4) if kind.cls is CapacityLimiter else RCapacityLimiter(4)
+    release_now = threading.Event()
+    idents: list[tuple[str, int]] = []
+
+    async def body(t: Task) -> None:
+        assert await acquire(t, limiter, timeout=10)
+        idents.append(me(t))
+        assert release_now.wait(10)
+        release(t, limiter)
+
+    runners = [Running(library, body) for library in ("threading", "gevent", "asyncio", "trio")]
+    wait_until(lambda: len(idents) == 4)
+    assert dict(limiter.borrowers) == dict.fromkeys(idents, 1)
+    assert sorted(ident[0] for ident in limiter.borrowers) == ["asyncio", "gevent", "threading", "trio"]
+    assert limiter.available_tokens == 0 and limiter.borrowed_tokens == 4
+    release_now.set()
+    for runner in runners:
+        runner.result()
+    assert not limiter.borrowers and limiter.available_tokens == 4
+
+
+def test_capacity_limiter_double_acquire_raises(library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = CapacityLimiter(5)
+        assert await acquire(t, limiter)
+        for kwargs in ({}, {"blocking": False}, {"timeout": 0}, {"blocking": False, "timeout": -1}):
+            with pytest.raises(RuntimeError, match=f"^{re.escape(ALREADY_HOLDING)}$"):
+                await acquire(t, limiter, **kwargs)
+        assert dict(limiter.borrowers) == {me(t): 1} and limiter.available_tokens == 4
+        release(t, limiter)
+
+    run(library, body)
+
+
+def test_release_without_a_token_raises(kind: Kind, library: str) -> None:
+    limiter = kind.create()
+    assert limiter.green_acquire()  # the main thread's token: others do not hold it
+
+    async def body(t: Task) -> None:
+        with pytest.raises(RuntimeError, match=f"^{re.escape(NOT_HOLDING)}$"):
+            release(t, limiter)
+        if not t.green:
+            with pytest.raises(RuntimeError, match=f"^{re.escape(NOT_HOLDING)}$"):
+                limiter.green_release()
+
+    run(library, body)
+    assert limiter.green_borrowed()
+    limiter.green_release()
+    with pytest.raises(RuntimeError, match=f"^{re.escape(NOT_HOLDING)}$"):
+        limiter.green_release()
+    assert limiter.available_tokens == kind.capacity
+
+
+def test_tokens_are_per_flavour(kind: Kind, async_library: str) -> None:
+    """§1.3: a green acquire in a coroutine borrows for the thread; the task holds nothing."""
+
+    async def body(t: Task) -> None:
+        limiter = CapacityLimiter(2) if kind.cls is CapacityLimiter else RCapacityLimiter(2)
+        assert limiter.green_acquire()
+        assert dict(limiter.borrowers) == {("threading", threading.get_ident()): 1}
+        assert limiter.green_borrowed() and not limiter.async_borrowed()
+        with pytest.raises(RuntimeError, match=f"^{re.escape(NOT_HOLDING)}$"):
+            limiter.async_release()
+        assert await limiter.async_acquire()  # a different borrower: takes the second token
+        assert len(limiter.borrowers) == 2 and limiter.available_tokens == 0
+        limiter.async_release()
+        limiter.green_release()
+        assert not limiter.borrowers and limiter.available_tokens == 2
+
+    run(async_library, body)
+
+
+def test_sibling_waits_for_a_token(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> list[Any]:
+        limiter = CapacityLimiter() if kind.cls is CapacityLimiter else RCapacityLimiter()
+        holding, done = t.create_event(), t.create_event()
+
+        async def holder(t: Task) -> bool:
+            assert await acquire(t, limiter)
+            holding.set()
+            await t.wait(done, 10)
+            release(t, limiter)
+            return True
+
+        async def sibling(t: Task) -> tuple[bool, bool, bool]:
+            assert await t.wait(holding, 10)
+            attempts = (await acquire(t, limiter, blocking=False), await acquire(t, limiter, timeout=0.01))
+            done.set()
+            return attempts[0], attempts[1], borrowed(t, limiter)
+
+        return await t.gather(holder, sibling)
+
+    assert run(library, body) == [True, (False, False, False)]
+
+
+def test_total_tokens() -> None:
+    assert CapacityLimiter().total_tokens == 1
+    assert CapacityLimiter(DEFAULT).total_tokens == 1
+    assert RCapacityLimiter().total_tokens == 1
+    assert CapacityLimiter(7).total_tokens == 7 and CapacityLimiter(7).available_tokens == 7
+    for cls in (CapacityLimiter, RCapacityLimiter):
+        with pytest.raises(ValueError, match=r"^total_tokens must be >= 0$"):
+            cls(-1)
+
+
+def test_zero_tokens_are_never_lent(library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = CapacityLimiter(0)
+        assert limiter.available_tokens == 0 and limiter.borrowed_tokens == 0 and not limiter
+        assert await acquire(t, limiter, blocking=False) is False
+        assert await acquire(t, limiter, timeout=0) is False
+        assert await acquire(t, limiter, timeout=0.01) is False
+        assert limiter.waiting == 0 and not limiter.borrowers
+
+    run(library, body)
+
+
+# --- RCapacityLimiter levels (§5.2) -------------------------------------------------------------------------
+
+
+def test_rcapacity_limiter_levels(library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = RCapacityLimiter(2)
+        count = limiter.green_count if t.green else limiter.async_count
+        assert count() == 0
+        assert await acquire(t, limiter) is True
+        assert await acquire(t, limiter, 2) is True
+        assert await acquire(t, limiter, blocking=False) is True
+        assert await acquire(t, limiter, timeout=0) is True
+        assert count() == 5 and dict(limiter.borrowers) == {me(t): 5}
+        assert limiter.available_tokens == 1 and limiter.borrowed_tokens == 1  # still one token
+        if not t.green:
+            assert limiter.green_count() == 0
+        release(t, limiter, 3)
+        assert count() == 2 and limiter.borrowers[me(t)] == 2
+        with pytest.raises(RuntimeError, match=r"^capacity limiter released too many times$"):
+            release(t, limiter, 3)
+        assert count() == 2
+        release(t, limiter, 2)
+        assert count() == 0 and not limiter.borrowers and limiter.available_tokens == 2
+        with pytest.raises(RuntimeError, match=f"^{re.escape(NOT_HOLDING)}$"):
+            release(t, limiter)
+        assert await acquire(t, limiter, 4) is True
+        assert count() == 4
+        release(t, limiter, 4)
+
+    run(library, body)
+
+
+def test_rcapacity_limiter_reenters_even_when_no_token_is_free(library: str) -> None:
+    limiter = RCapacityLimiter(1)
+
+    async def body(t: Task) -> int:
+        assert await acquire(t, limiter)
+        assert limiter.available_tokens == 0
+        assert await acquire(t, limiter, blocking=False) is True
+        assert await acquire(t, limiter, 3, timeout=0) is True
+        level = limiter.borrowers[me(t)]
+        release(t, limiter, level)
+        return level
+
+    assert run(library, body) == 5
+    assert limiter.available_tokens == 1
+
+
+def test_rcapacity_limiter_count_must_be_positive(library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = RCapacityLimiter()
+        for bad in (0, -1):
+            with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+                await acquire(t, limiter, bad)
+            with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+                await acquire(t, limiter, bad, blocking=False)
+            with pytest.raises(ValueError):
+                release(t, limiter, bad)
+        assert not limiter.borrowers
+        assert await acquire(t, limiter)
+        with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+            release(t, limiter, 0)
+        assert limiter.borrowers[me(t)] == 1
+        release(t, limiter)
+
+    run(library, body)
+
+
+def test_rcapacity_limiter_count_seen_by_others(library: str) -> None:
+    limiter = RCapacityLimiter(3)
+    limiter.green_acquire(4)
+
+    async def body(t: Task) -> tuple[int, bool, dict[Any, int]]:
+        count = limiter.green_count if t.green else limiter.async_count
+        return count(), borrowed(t, limiter), dict(limiter.borrowers)
+
+    assert run(library, body) == (0, False, {("threading", threading.get_ident()): 4})
+    assert limiter.green_count() == 4
+    limiter.green_release(4)
+
+
+def test_rcapacity_limiter_hand_off_carries_the_level(library: str) -> None:
+    limiter = RCapacityLimiter()
+    limiter.green_acquire()
+
+    async def body(t: Task) -> tuple[bool, int]:
+        ok = await acquire(t, limiter, 3, timeout=10)
+        level = limiter.borrowers.get(me(t), 0)
+        release(t, limiter, 3)
+        return ok, level
+
+    waiter = Running(library, body)
+    wait_until(lambda: limiter.waiting == 1)
+    limiter.green_release()
+    assert waiter.result() == (True, 3)
+    assert not limiter.borrowers and limiter.available_tokens == 1
+
+
+def test_rcapacity_limiter_reentry_checkpoints_under_trio() -> None:
+    """Re-acquire: a checkpoint first when blocking (a cancelled one adds no level), none otherwise."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        limiter = RCapacityLimiter()
+        await limiter.async_acquire()
+        with trio.testing.assert_checkpoints():
+            assert await limiter.async_acquire()
+        with trio.testing.assert_no_checkpoints():
+            assert await limiter.async_acquire(blocking=False)
+        assert limiter.async_count() == 3
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await limiter.async_acquire(2)
+        assert scope.cancelled_caught and limiter.async_count() == 3
+        limiter.async_release(3)
+        assert not limiter.borrowers
+
+    run("trio", body)
+
+
+def test_capacity_limiter_has_no_levels() -> None:
+    limiter = CapacityLimiter()
+    assert not hasattr(limiter, "green_count") and not hasattr(limiter, "async_count")
+    with pytest.raises(TypeError):
+        limiter.green_acquire(2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        limiter.green_release(1)  # type: ignore[call-arg]
+
+
+# --- the object ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [CapacityLimiter, RCapacityLimiter])
+def test_reprs(cls: type[CapacityLimiter]) -> None:
+    name = cls.__name__
+    limiter = cls(2)
+    assert re.fullmatch(rf"<aiologic\.{name}\(2\) at {ADDRESS} \[available_tokens=2\]>", repr(limiter))
+    assert f" at {id(limiter):#x} [" in repr(limiter)
+    limiter.green_acquire()
+    assert re.fullmatch(rf"<aiologic\.{name}\(2\) at {ADDRESS} \[available_tokens=1\]>", repr(limiter))
+    hog = Hog(limiter, 1)
+    assert re.fullmatch(
+        rf"<aiologic\.{name}\(2\) at {ADDRESS} \[available_tokens=0, waiting=0\]>", repr(limiter)
+    )
+
+    async def waiter(t: Task) -> bool:
+        ok = await acquire(t, limiter, timeout=10)
+        release(t, limiter)
+        return ok
+
+    waiting = Running("threading", waiter)
+    wait_until(lambda: limiter.waiting == 1)
+    assert re.fullmatch(
+        rf"<aiologic\.{name}\(2\) at {ADDRESS} \[available_tokens=0, waiting=1\]>", repr(limiter)
+    )
+    limiter.green_release()
+    assert waiting.result() is True
+    hog.release_all()
+    assert re.fullmatch(rf"<aiologic\.{name}\(2\) at {ADDRESS} \[available_tokens=2\]>", repr(limiter))
+    assert re.fullmatch(rf"<aiologic\.{name}\(1\) at {ADDRESS} \[available_tokens=1\]>", repr(cls()))
+
+
+class MyLimiter(CapacityLimiter):
+    __slots__ = ()
+
+
+def test_repr_of_subclass_names_the_subclass() -> None:
+    assert re.fullmatch(
+        rf"<test_limiters\.MyLimiter\(3\) at {ADDRESS} \[available_tokens=3\]>", repr(MyLimiter(3))
+    )
+
+
+def test_object_model(kind: Kind) -> None:
+    limiter = kind.create()
+    assert kind.cls.__module__ == "aiologic" and issubclass(RCapacityLimiter, CapacityLimiter)
+    assert weakref.ref(limiter)() is limiter
+    with pytest.raises(AttributeError):
+        limiter.anything = 1  # type: ignore[attr-defined]
+    assert not hasattr(limiter, "__dict__")
+    other = kind.create()
+    assert limiter == limiter and limiter != other and len({limiter, other, limiter}) == 2
+    assert not hasattr(limiter, "acquire") and not hasattr(limiter, "release")
+    assert not hasattr(limiter, "__await__")
+    assert not limiter
+    limiter.green_acquire()
+    assert limiter
+    limiter.green_release()
+    assert not limiter
+
+
+def test_context_managers_return_the_limiter(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> None:
+        limiter = kind.create()
+        if t.green:
+            with limiter as entered:
+                assert entered is limiter and limiter.green_borrowed()
+            with pytest.raises(KeyError), limiter:
+                raise KeyError
+        else:
+            async with limiter as entered:
+                assert entered is limiter and limiter.async_borrowed()
+            with pytest.raises(KeyError):
+                async with limiter:
+                    raise KeyError
+        assert not limiter.borrowers and limiter.available_tokens == kind.capacity
+
+    run(library, body)
+
+
+@pytest.mark.parametrize(
+    "how", ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
+)
+def test_copies_are_fresh(kind: Kind, how: str) -> None:
+    limiter = kind.create()
+    limiter.green_acquire()
+    if how == "copy":
+        fresh = copy.copy(limiter)
+    elif how == "deepcopy":
+        fresh = copy.deepcopy(limiter)
+    else:
+        fresh = pickle.loads(pickle.dumps(limiter, int(how.removeprefix("pickle"))))
+    assert type(fresh) is kind.cls and fresh is not limiter
+    assert fresh.total_tokens == kind.capacity and fresh.available_tokens == kind.capacity
+    assert not fresh.borrowers and fresh.waiting == 0 and not fresh
+    assert limiter.green_borrowed()
+    limiter.green_release()

@@ -1,0 +1,1158 @@
+"""Locks (spec §6): ``Lock`` and ``RLock``, on every library and between libraries in different threads.
+
+The behaviour both locks share (mutual exclusion, FIFO hand-off, timeouts, cancellation safety, checkpoints,
+the object model) is written once against the ``kind`` fixture; ownership errors, the mixed deadlock check and
+the recursion levels of ``RLock`` follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import os
+import pickle
+import random
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import weakref
+from typing import Any
+
+import pytest
+
+from aiologic import Lock, RLock
+from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
+from harness import LIBRARIES, Running, Task, run, wait_until
+
+ADDRESS = r"0x[0-9a-f]+"
+NAN = float("nan")
+
+# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
+MIX = (*LIBRARIES, "threading", "asyncio")
+
+
+@pytest.fixture(params=[Lock, RLock], ids=lambda cls: cls.__name__)
+def kind(request: pytest.FixtureRequest) -> type[Lock]:
+    return request.param  # type: ignore[no-any-return]
+
+
+def me(t: Task) -> tuple[str, int]:
+    """The identity the lock records for a call of ``t``'s flavour."""
+    return current_green_task_ident() if t.green else current_async_task_ident()
+
+
+async def acquire(t: Task, lock: Lock, *args: Any, **kwargs: Any) -> bool:
+    return await t.call(lock.green_acquire, lock.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def release(t: Task, lock: Lock, *args: Any) -> None:
+    (lock.green_release if t.green else lock.async_release)(*args)
+
+
+def owned(t: Task, lock: Lock) -> bool:
+    return lock.green_owned() if t.green else lock.async_owned()
+
+
+async def expected_ident(t: Task) -> tuple[str, int]:
+    """What §1.3 says the caller's identity is, computed from the library itself."""
+    if t.library == "threading":
+        return ("threading", threading.get_ident())
+    if t.library == "gevent":
+        import gevent
+
+        return ("gevent", id(gevent.getcurrent()))
+    if t.library == "eventlet":
+        import greenlet
+
+        return ("eventlet", id(greenlet.getcurrent()))
+    if t.library == "curio":
+        import curio
+
+        return ("curio", id(await curio.current_task()))
+    if t.backend == "trio":
+        import trio
+
+        return ("trio", id(trio.lowlevel.current_task()))
+    return ("asyncio", id(asyncio.current_task()))
+
+
+def levels(lock: Lock) -> int:
+    return lock.count if isinstance(lock, RLock) else 1
+
+
+# --- the object ---------------------------------------------------------------------------------------------
+
+
+def test_owner_is_the_callers_identity(kind: type[Lock], library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+        assert lock.owner is None and not lock.locked() and not lock and lock.waiting == 0
+        assert not owned(t, lock)
+        assert await acquire(t, lock) is True
+        assert lock.owner == me(t) == await expected_ident(t)
+        assert lock.locked() and bool(lock) and owned(t, lock)
+        release(t, lock)
+        assert lock.owner is None and not lock.locked() and not lock and not owned(t, lock)
+
+    run(library, body)
+
+
+def test_context_managers_return_the_lock_and_release(kind: type[Lock], library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+        if t.green:
+            with lock as entered:
+                assert entered is lock and lock.green_owned()
+            with pytest.raises(KeyError), lock:
+                raise KeyError
+        else:
+            async with lock as entered:
+                assert entered is lock and lock.async_owned()
+            with pytest.raises(KeyError):
+                async with lock:
+                    raise KeyError
+        assert not lock.locked() and lock.owner is None
+
+    run(library, body)
+
+
+def test_reprs(kind: type[Lock]) -> None:
+    name = kind.__name__
+    lock = kind()
+    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDRESS} \[unlocked\]>", repr(lock))
+    assert f"at {id(lock):#x} [" in repr(lock)
+    lock.green_acquire()
+    if kind is Lock:
+        assert re.fullmatch(rf"<aiologic\.Lock\(\) at {ADDRESS} \[locked, waiting=0\]>", repr(lock))
+    else:
+        assert re.fullmatch(rf"<aiologic\.RLock\(\) at {ADDRESS} \[locked\b[^\]]*\]>", repr(lock))
+
+    async def waiter(t: Task) -> bool:
+        ok = await acquire(t, lock, timeout=10)
+        release(t, lock)
+        return ok
+
+    waiting = Running("threading", waiter)
+    wait_until(lambda: lock.waiting == 1)
+    if kind is Lock:
+        assert re.fullmatch(rf"<aiologic\.Lock\(\) at {ADDRESS} \[locked, waiting=1\]>", repr(lock))
+    else:
+        assert "waiting=1" in repr(lock)
+    lock.green_release()
+    assert waiting.result() is True
+    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDRESS} \[unlocked\]>", repr(lock))
+
+
+class SubLock(Lock):
+    __slots__ = ()
+
+
+def test_repr_of_subclass_names_the_subclass() -> None:
+    assert re.fullmatch(rf"<test_locks\.SubLock\(\) at {ADDRESS} \[unlocked\]>", repr(SubLock()))
+
+
+def test_object_model(kind: type[Lock]) -> None:
+    lock = kind()
+    assert kind.__module__ == "aiologic"
+    assert issubclass(RLock, Lock)
+    assert weakref.ref(lock)() is lock
+    with pytest.raises(AttributeError):
+        lock.anything = 1  # type: ignore[attr-defined]
+    assert not hasattr(lock, "__dict__")
+    other = kind()
+    assert lock == lock and lock != other and len({lock, other, lock}) == 2
+    # No plain acquire()/release(), and a lock is not awaitable (§1.5, §6.1).
+    assert not hasattr(lock, "acquire") and not hasattr(lock, "release")
+    assert not hasattr(lock, "__await__")
+
+
+@pytest.mark.parametrize(
+    "how", ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
+)
+def test_copies_are_fresh_locks(kind: type[Lock], how: str) -> None:
+    lock = kind()
+    lock.green_acquire()
+    if kind is RLock:
+        lock.green_acquire(2)
+    if how == "copy":
+        clone = copy.copy(lock)
+    elif how == "deepcopy":
+        clone = copy.deepcopy(lock)
+    else:
+        clone = pickle.loads(pickle.dumps(lock, int(how.removeprefix("pickle"))))
+    assert type(clone) is kind and clone is not lock
+    assert not clone.locked() and clone.owner is None and clone.waiting == 0
+    assert clone.green_acquire(blocking=False)  # its own state: the original is still held
+    assert lock.locked() and lock.green_owned()
+
+
+# --- mutual exclusion and hand-off --------------------------------------------------------------------------
+
+
+def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -> None:
+    """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
+
+    Each critical section reads the counter, yields to its scheduler, then writes it back: any overlap loses
+    an increment.
+    """
+    lock = kind()
+    rounds = 40
+    state = {"counter": 0, "inside": 0, "overlaps": 0, "contended": 0}
+
+    async def worker(t: Task) -> None:
+        for _ in range(rounds):
+            assert await acquire(t, lock, timeout=20) is True
+            state["inside"] += 1
+            if state["inside"] != 1:
+                state["overlaps"] += 1
+            if lock.waiting:
+                state["contended"] += 1
+            value = state["counter"]
+            await t.sleep(0)
+            state["counter"] = value + 1
+            state["inside"] -= 1
+            release(t, lock)
+
+    start = threading.Barrier(len(MIX))
+
+    async def body(t: Task) -> None:
+        start.wait(10)  # every world starts at once, so they really contend
+        await t.gather(worker, worker)
+
+    runners = [Running(library, body) for library in MIX]
+    for runner in runners:
+        runner.result(timeout=50)
+    contended = state.pop("contended")
+    assert state == {"counter": len(MIX) * 2 * rounds, "inside": 0, "overlaps": 0}
+    assert contended > rounds  # the holders really had others queued behind them
+    assert not lock.locked() and lock.owner is None and lock.waiting == 0
+
+
+def test_hand_off_to_waiter_in_another_thread(kind: type[Lock], library: str, other_library: str) -> None:
+    """The owner runs on ``other_library`` in one thread, the waiter on ``library`` in another.
+
+    When ``release()`` returns, the lock already belongs to the waiter (it stays locked, ``owner`` names the
+    waiter, an ``RLock`` has the waiter's level) and the former owner cannot take it back with a
+    non-blocking attempt.
+    """
+    lock = kind()
+    held, go, checked = threading.Event(), threading.Event(), threading.Event()
+    level = (2,) if kind is RLock else ()
+
+    async def owner(t: Task) -> tuple[Any, ...]:
+        assert await acquire(t, lock) is True
+        held.set()
+        assert go.wait(10)
+        release(t, lock)
+        snapshot = (lock.owner, lock.locked(), lock.waiting, levels(lock))
+        barged = await acquire(t, lock, blocking=False)
+        return snapshot, barged
+
+    async def waiter(t: Task) -> tuple[bool, tuple[str, int], Any]:
+        ok = await acquire(t, lock, *level, timeout=10)
+        seen = lock.owner
+        assert checked.wait(10)
+        release(t, lock, *level)
+        return ok, me(t), seen
+
+    owning = Running(other_library, owner)
+    assert held.wait(10)
+    waiting = Running(library, waiter)
+    wait_until(lambda: lock.waiting == 1)
+    go.set()
+    snapshot, barged = owning.result()
+    checked.set()
+    ok, ident, seen = waiting.result()
+    assert ok is True and seen == ident
+    assert snapshot == (ident, True, 0, 2 if kind is RLock else 1)
+    assert barged is False
+    assert not lock.locked() and lock.owner is None
+
+
+def test_fifo_hand_off_alternating_worlds(kind: type[Lock], library: str) -> None:
+    """Waiters of ``library``, asyncio and plain threads queue in turn and get the lock in that order."""
+    lock = kind()
+    worlds = [library, "asyncio", library, "threading", library]
+    order: list[int] = []
+    gate = threading.Event()
+
+    async def waiter(t: Task, index: int) -> bool:
+        ok = await acquire(t, lock, timeout=10)
+        order.append(index)
+        if index == len(worlds) - 1:
+            assert gate.wait(10)
+        release(t, lock)
+        return ok
+
+    lock.green_acquire()
+    runners = []
+    for index, world in enumerate(worlds):
+        runners.append(Running(world, waiter, index))
+        wait_until(lambda index=index: lock.waiting == index + 1)
+    lock.green_release()
+    assert lock.locked() and lock.owner is not None
+    assert lock.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
+    gate.set()
+    assert [runner.result() for runner in runners] == [True] * len(worlds)
+    assert order == list(range(len(worlds)))
+    assert not lock.locked() and lock.waiting == 0
+
+
+def test_any_identity_waits_for_another_holder_in_the_same_thread(kind: type[Lock], library: str) -> None:
+    """Ownership (and an RLock's reentrancy) is per identity: a sibling task or greenlet must wait."""
+
+    async def body(t: Task) -> list[Any]:
+        lock = kind()
+        holding, done = t.create_event(), t.create_event()
+
+        async def holder(t: Task) -> bool:
+            assert await acquire(t, lock)
+            holding.set()
+            await t.wait(done, 10)
+            release(t, lock)
+            return True
+
+        async def sibling(t: Task) -> tuple[bool, bool, int]:
+            assert await t.wait(holding, 10)
+            attempts = (await acquire(t, lock, blocking=False), await acquire(t, lock, timeout=0.01))
+            waiting = lock.waiting
+            done.set()
+            return attempts[0], attempts[1], waiting
+
+        return await t.gather(holder, sibling)
+
+    assert run(library, body) == [True, (False, False, 0)]
+
+
+# --- timeouts -----------------------------------------------------------------------------------------------
+
+
+def test_contended_timeouts_and_non_blocking(kind: type[Lock], library: str) -> None:
+    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
+    lock = kind()
+    lock.green_acquire()
+
+    async def body(t: Task) -> None:
+        assert await acquire(t, lock, blocking=False) is False
+        assert await acquire(t, lock, blocking=False, timeout=-1) is False
+        assert await acquire(t, lock, blocking=False, timeout=NAN) is False
+        assert await acquire(t, lock, timeout=0) is False
+        assert lock.waiting == 0
+        start = time.monotonic()
+        assert await acquire(t, lock, timeout=0.02) is False
+        assert time.monotonic() - start >= 0.01
+        assert lock.waiting == 0
+        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
+            await acquire(t, lock, timeout=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
+            await acquire(t, lock, timeout=NAN)
+        assert lock.waiting == 0
+        assert not owned(t, lock)
+
+    run(library, body)
+    assert lock.green_owned() and lock.waiting == 0
+    lock.green_release()
+    assert not lock.locked()
+
+
+def test_bad_timeouts_pass_on_the_fast_path(kind: type[Lock], library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
+            assert await acquire(t, lock, **kwargs) is True
+            release(t, lock)
+        assert not lock.locked()
+
+    run(library, body)
+
+
+LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
+LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
+
+
+@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
+def test_long_timeouts_wait_for_release(
+    kind: type[Lock], library: str, timeout: Any, request: pytest.FixtureRequest
+) -> None:
+    lock = kind()
+    lock.green_acquire()
+    left = threading.Event()
+
+    async def body(t: Task) -> bool:
+        try:
+            ok = await acquire(t, lock, timeout=timeout)
+        finally:
+            left.set()
+        release(t, lock)
+        return ok
+
+    waiter = Running(library, body)
+    wait_until(lambda: lock.waiting == 1 or left.is_set())
+    if timeout == 3e6:
+        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
+    lock.green_release()
+    assert waiter.result() is True
+    assert not lock.locked()
+
+
+def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: type[Lock]) -> None:
+    """asyncio: ``timeout=0`` still yields once, and a hand-off delivered during that turn wins (§1.4)."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        go = asyncio.Event()
+
+        async def holder() -> None:
+            await lock.async_acquire()
+            await go.wait()
+            lock.async_release()
+
+        task = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        assert lock.locked()
+        go.set()  # the holder runs in the very turn the zero-timeout acquire yields
+        assert await lock.async_acquire(timeout=0) is True
+        assert lock.async_owned()
+        lock.async_release()
+        await task
+        # Without a wake-up in that turn, timeout=0 fails.
+        go = asyncio.Event()
+        task = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        assert await lock.async_acquire(timeout=0) is False
+        go.set()
+        await task
+        assert not lock.locked()
+
+    run("asyncio", body)
+
+
+# --- cancellation -------------------------------------------------------------------------------------------
+
+
+def test_cancelled_waiter_leaves_the_queue(kind: type[Lock], cancellable_library: str) -> None:
+    lock = kind()
+    lock.green_acquire()
+
+    async def body(t: Task) -> None:
+        ok = None
+        async with t.cancel_after(0.02) as scope:
+            ok = await acquire(t, lock)
+        assert scope.cancelled and ok is None
+        assert lock.waiting == 0 and not owned(t, lock)
+
+    run(cancellable_library, body)
+    assert lock.green_owned()
+    lock.green_release()
+    assert not lock.locked() and lock.green_acquire(blocking=False)
+
+
+def test_cancel_after_release(kind: type[Lock]) -> None:
+    """asyncio: the lock was handed to W1, then W1 is cancelled before it resumes: W1 raises
+    ``CancelledError`` and passes the lock on to W2."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        await lock.async_acquire()
+        second: list[bool] = []
+
+        async def w2() -> None:
+            assert await lock.async_acquire(timeout=10)
+            second.append(lock.async_owned())
+            lock.async_release()
+
+        first = asyncio.create_task(lock.async_acquire())
+        while lock.waiting < 1:
+            await asyncio.sleep(0)
+        other = asyncio.create_task(w2())
+        while lock.waiting < 2:
+            await asyncio.sleep(0)
+        lock.async_release()
+        assert lock.owner == ("asyncio", id(first))  # handed over at release time
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await other
+        assert second == [True]
+        assert not lock.locked() and lock.owner is None and lock.waiting == 0
+        # With nobody behind it, the cancelled waiter returns the lock to the free state.
+        await lock.async_acquire()
+        first = asyncio.create_task(lock.async_acquire())
+        while lock.waiting < 1:
+            await asyncio.sleep(0)
+        lock.async_release()
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert not lock.locked() and lock.owner is None
+
+    run("asyncio", body)
+
+
+def test_cancel_after_release_trio_completes_the_wait(kind: type[Lock]) -> None:
+    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        await lock.async_acquire()
+        results: dict[str, Any] = {}
+
+        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+            with trio.CancelScope() as scope:
+                task_status.started(scope)
+                results["ok"] = await lock.async_acquire()
+                results["owned"] = lock.async_owned()
+                lock.async_release()
+            results["cancelled_caught"] = scope.cancelled_caught
+
+        async def second() -> None:
+            results["second"] = await lock.async_acquire(timeout=10)
+            lock.async_release()
+
+        async with trio.open_nursery() as nursery:
+            scope = await nursery.start(first)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(second)
+            await trio.testing.wait_all_tasks_blocked()
+            assert lock.waiting == 2
+            lock.async_release()
+            scope.cancel()
+        assert results == {"ok": True, "owned": True, "cancelled_caught": False, "second": True}
+        assert not lock.locked()
+
+    run("trio", body)
+
+
+def race_interruption_with_hand_off(kind: type[Lock], library: str, interrupt: str) -> list[bool]:
+    """The main thread holds the lock; a waiter on ``library`` is interrupted (its own timeout, or an external
+    cancellation) at about the moment the main thread hands it the lock, many times over. Whoever wins, the
+    lock is never lost: after each round the main thread gets it back."""
+    lock = kind()
+    rounds = 30
+    held = [threading.Event() for _ in range(rounds)]
+    ready = [threading.Event() for _ in range(rounds)]
+    finished = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        outcomes = []
+        for index in range(rounds):
+            assert held[index].wait(10)
+            ready[index].set()
+            got = False
+            if interrupt == "timeout":
+                got = await acquire(t, lock, timeout=0.002)
+            else:
+                async with t.cancel_after(0.002):
+                    got = await acquire(t, lock)
+            if got:
+                assert owned(t, lock)
+                release(t, lock)
+            outcomes.append(got)
+            finished[index].set()
+        return outcomes
+
+    rng = random.Random(7)
+    running = Running(library, waiter)
+    for index in range(rounds):
+        assert lock.green_acquire(timeout=5) is True, f"round {index}: the lock was lost"
+        held[index].set()
+        assert ready[index].wait(10)
+        threading.Event().wait(rng.uniform(0, 0.004))
+        lock.green_release()
+        assert finished[index].wait(10)
+    outcomes: list[bool] = running.result()
+    assert len(outcomes) == rounds
+    assert not lock.locked() and lock.owner is None and lock.waiting == 0
+    return outcomes
+
+
+def test_timeout_at_hand_off_never_loses_the_lock(kind: type[Lock], library: str) -> None:
+    race_interruption_with_hand_off(kind, library, "timeout")
+
+
+def test_cancel_at_hand_off_never_loses_the_lock(kind: type[Lock], cancellable_library: str) -> None:
+    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: type[Lock]) -> None:
+    """gevent: the lock is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
+    propagates it and passes the lock on to G2, which was queued behind it.
+
+    The hub itself owns the lock (it takes it without waiting), so that one hub callback can release it and
+    interrupt G1 with no switch in between.
+    """
+
+    async def body(t: Task) -> None:
+        import gevent
+        import greenlet
+
+        lock = kind()
+        hub = gevent.get_hub()
+        results: dict[str, Any] = {}
+
+        def in_hub(function: Any) -> None:
+            hub.loop.run_callback(function)
+            gevent.sleep(0)  # queued after it: the callback has run when this returns
+
+        def first() -> None:
+            try:
+                results["first"] = lock.green_acquire(timeout=10)
+            except Interrupt:
+                results["first"] = "interrupted"
+
+        def second() -> None:
+            results["second"] = lock.green_acquire(timeout=10)
+            results["second_owned"] = lock.green_owned()
+            lock.green_release()
+
+        def release_then_interrupt() -> None:
+            lock.green_release()
+            results["handed_to_first"] = lock.owner == ("gevent", id(g1))
+            greenlet.greenlet.throw(g1, Interrupt)
+
+        in_hub(lambda: results.setdefault("hub_took_it", lock.green_acquire(blocking=False)))
+        g1 = gevent.spawn(first)
+        gevent.sleep(0)
+        g2 = gevent.spawn(second)
+        gevent.sleep(0)
+        assert lock.waiting == 2
+        in_hub(release_then_interrupt)
+        gevent.joinall([g1, g2], timeout=10)
+        assert results == {
+            "hub_took_it": True,
+            "handed_to_first": True,
+            "first": "interrupted",
+            "second": True,
+            "second_owned": True,
+        }
+        assert not lock.locked() and lock.waiting == 0
+
+    run("gevent", body)
+
+
+def test_lock_survives_random_timeouts_and_cancellations(kind: type[Lock]) -> None:
+    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
+    mutual exclusion holds throughout and the lock ends free with nobody queued."""
+    lock = kind()
+    state = {"inside": 0, "overlaps": 0, "acquired": 0}
+
+    async def worker(t: Task, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(40):
+            choice = rng.random()
+            got = False
+            if choice < 0.4:
+                got = await acquire(t, lock, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
+            elif choice < 0.7 and t.library != "threading":
+                async with t.cancel_after(rng.uniform(0, 2e-3)):
+                    got = await acquire(t, lock)
+            elif choice < 0.8:
+                got = await acquire(t, lock, blocking=False)
+            else:
+                got = await acquire(t, lock, timeout=10)
+            if got:
+                state["inside"] += 1
+                state["acquired"] += 1
+                if state["inside"] != 1:
+                    state["overlaps"] += 1
+                await t.sleep(rng.choice([0, 0, 1e-4]))
+                state["inside"] -= 1
+                release(t, lock)
+
+    async def body(t: Task, seed: int) -> None:
+        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
+
+    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert state["overlaps"] == 0 and state["inside"] == 0 and state["acquired"] > 0
+    assert not lock.locked() and lock.owner is None and lock.waiting == 0
+    assert lock.green_acquire(blocking=False)
+
+
+def test_timed_out_waits_start_no_threads(library: str) -> None:
+    """2000 waits that time out (``timeout=0`` or tiny) on a held lock: no helper thread per wait."""
+    lock = Lock()
+    lock.green_acquire()
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], threading.active_count())
+            time.sleep(0.001)
+
+    async def body(t: Task) -> tuple[int, int]:
+        baseline = threading.active_count()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            for index in range(2000):
+                assert await acquire(t, lock, timeout=0 if index % 2 else 1e-5) is False
+        finally:
+            stop.set()
+            sampler.join()
+        return baseline, threading.active_count()
+
+    baseline, after = run(library, body, timeout=50)
+    assert after == baseline
+    assert peak[0] <= baseline + 1  # the sampler itself
+    assert lock.waiting == 0 and lock.green_owned()
+    lock.green_release()
+
+
+# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
+
+
+def test_asyncio_fast_path_does_not_yield(kind: type[Lock]) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+        coro = lock.async_acquire()
+        with pytest.raises(StopIteration) as stop:
+            coro.send(None)  # completes without ever suspending
+        assert stop.value.value is True and lock.async_owned()
+        lock.async_release()
+
+    run("asyncio", body)
+
+
+def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: type[Lock]) -> None:
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        with trio.testing.assert_checkpoints():
+            assert await lock.async_acquire()
+        lock.async_release()
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with trio.testing.assert_no_checkpoints():
+                assert await lock.async_acquire(blocking=False)  # no checkpoint, so no cancellation
+            lock.async_release()
+            await lock.async_acquire()  # taken, then the checkpoint raises: it must be given back
+            pytest.fail("the cancelled checkpoint did not raise")
+        assert scope.cancelled_caught
+        assert not lock.locked() and lock.owner is None
+
+    run("trio", body)
+
+
+def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: type[Lock]) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+
+        async def grab() -> None:
+            with enable_checkpoints():
+                await lock.async_acquire()
+
+        task = asyncio.create_task(grab())
+        await asyncio.sleep(0)  # the task took the lock and now sits in the checkpoint
+        assert lock.owner == ("asyncio", id(task))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not lock.locked() and lock.owner is None
+
+    run("asyncio", body)
+
+
+@pytest.mark.parametrize("green", ["gevent", "eventlet"])
+def test_green_enabled_checkpoint_interrupted_gives_back(kind: type[Lock], green: str) -> None:
+    """With green checkpoints enabled, a free acquire yields once; an exception thrown in there (the greenlet
+    is killed) must not leave the lock taken."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+
+        def grab() -> str:
+            with enable_checkpoints():
+                lock.green_acquire()
+            return "kept"
+
+        if green == "gevent":
+            import gevent
+            import greenlet
+
+            glet = gevent.spawn(grab)
+            # Runs in the hub right after the greenlet parked in its checkpoint: throw into it there.
+            gevent.get_hub().loop.run_callback(lambda: greenlet.greenlet.throw(glet, greenlet.GreenletExit))
+            gevent.sleep(0)
+            assert glet.dead and glet.value is not None and glet.value != "kept"
+        else:
+            import eventlet
+
+            thread = eventlet.spawn(grab)
+            eventlet.sleep(0)  # the greenthread took the lock and yielded in its checkpoint
+            assert lock.locked()
+            thread.kill()  # raises GreenletExit in it at once
+        assert not lock.locked() and lock.owner is None
+
+    run(green, body)
+
+
+# --- ownership errors (§6.1) --------------------------------------------------------------------------------
+
+
+def test_lock_reacquire_by_owner_raises(library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = Lock()
+        assert await acquire(t, lock)
+        for kwargs in (
+            {},
+            {"blocking": False},
+            {"timeout": 0},
+            {"timeout": 1},
+            {"blocking": False, "timeout": -1},
+        ):
+            with pytest.raises(RuntimeError, match=r"^the current task is already holding this lock$"):
+                await acquire(t, lock, **kwargs)
+        assert lock.owner == me(t) and lock.waiting == 0
+        release(t, lock)
+
+    run(library, body)
+
+
+def test_release_unlocked_raises(kind: type[Lock], library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = kind()
+        for attempt in (lambda: release(t, lock), lock.green_release):
+            with pytest.raises(RuntimeError, match=r"^release unlocked lock$"):
+                attempt()
+        assert await acquire(t, lock)
+        release(t, lock)
+        with pytest.raises(RuntimeError, match=r"^release unlocked lock$"):
+            release(t, lock)
+
+    run(library, body)
+
+
+def test_release_by_another_thread_raises(kind: type[Lock], library: str) -> None:
+    lock = kind()
+    lock.green_acquire()
+
+    async def body(t: Task) -> None:
+        with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+            release(t, lock)
+
+    run(library, body)
+    assert lock.green_owned()
+    lock.green_release()
+
+
+def test_release_by_a_sibling_task_raises(kind: type[Lock], library: str) -> None:
+    async def body(t: Task) -> list[Any]:
+        lock = kind()
+        holding, done = t.create_event(), t.create_event()
+
+        async def holder(t: Task) -> bool:
+            assert await acquire(t, lock)
+            holding.set()
+            await t.wait(done, 10)
+            release(t, lock)
+            return not lock.locked()
+
+        async def sibling(t: Task) -> str:
+            await t.wait(holding, 10)
+            try:
+                release(t, lock)
+            except RuntimeError as exc:
+                return str(exc)
+            finally:
+                done.set()
+            return "released"
+
+        return await t.gather(holder, sibling)
+
+    assert run(library, body) == [True, "the current task is not holding this lock"]
+
+
+def test_green_acquire_in_a_coroutine_belongs_to_the_thread(kind: type[Lock], async_library: str) -> None:
+    """§1.3/§16.3: ownership is per flavour; what green_acquire took, async_release cannot release."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        assert lock.green_acquire()
+        assert lock.owner == ("threading", threading.get_ident())
+        assert lock.green_owned() and not lock.async_owned()
+        with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+            lock.async_release()
+        lock.green_release()
+        assert await lock.async_acquire()
+        assert lock.async_owned() and not lock.green_owned()
+        with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+            lock.green_release()
+        lock.async_release()
+        assert not lock.locked()
+
+    run(async_library, body)
+
+
+def test_mixed_deadlock_is_detected(kind: type[Lock], async_library: str) -> None:
+    """A plain-thread green acquire while a task of this very thread owns the lock raises (§6.1, §16.2)."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        assert await lock.async_acquire()
+        for kwargs in ({"timeout": 1}, {"blocking": False}):
+            with pytest.raises(RuntimeError, match=r"^the current thread is already holding this lock$"):
+                lock.green_acquire(**kwargs)
+        assert lock.async_owned() and lock.waiting == 0
+        lock.async_release()
+
+    run(async_library, body)
+
+
+def test_async_acquire_waits_while_the_thread_identity_holds(kind: type[Lock], async_library: str) -> None:
+    """The other direction is not detected: the async acquire simply waits, and times out."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        assert lock.green_acquire()
+        assert await lock.async_acquire(blocking=False) is False
+        assert await lock.async_acquire(timeout=0.01) is False
+        assert lock.owner == ("threading", threading.get_ident()) and lock.waiting == 0
+        lock.green_release()
+
+    run(async_library, body)
+
+
+def test_lock_has_no_recursion_level_api() -> None:
+    lock = Lock()
+    assert (
+        not hasattr(lock, "count") and not hasattr(lock, "green_count") and not hasattr(lock, "async_count")
+    )
+    with pytest.raises(TypeError):
+        lock.green_acquire(2)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("hub_library", ["gevent", "eventlet"])
+def test_blocking_call_from_the_hub_is_refused(kind: type[Lock], hub_library: str) -> None:
+    """§13: a contended green acquire run by the gevent/eventlet hub itself raises, and leaves no waiter."""
+    lock = kind()
+    lock.green_acquire()
+
+    async def body(t: Task) -> list[Any]:
+        outcome: list[Any] = []
+
+        def in_hub() -> None:
+            try:
+                outcome.append(lock.green_acquire(timeout=1))
+            except RuntimeError as exc:
+                outcome.append(str(exc))
+            outcome.append(lock.waiting)
+
+        if t.library == "gevent":
+            import gevent
+
+            gevent.get_hub().loop.run_callback(in_hub)
+            gevent.sleep(0.001)
+        else:
+            import eventlet
+            import eventlet.hubs
+
+            eventlet.hubs.get_hub().schedule_call_global(0, in_hub)
+            eventlet.sleep(0.001)
+        return outcome
+
+    assert run(hub_library, body) == ["do not call blocking functions from the mainloop", 0]
+    lock.green_release()
+    assert not lock.locked()
+
+
+def test_owner_identity_changes_when_a_hub_appears(kind: type[Lock]) -> None:
+    """§13: taken by the plain thread before any hub existed, the lock cannot be released by the same code
+    once a gevent hub exists in the thread (the caller is now the main greenlet)."""
+
+    async def body(t: Task) -> None:
+        import gevent
+
+        lock = kind()
+        assert lock.green_acquire()
+        assert lock.owner == ("threading", threading.get_ident())
+        hub = gevent.get_hub()
+        try:
+            assert lock.owner != current_green_task_ident()
+            assert current_green_task_ident() == ("gevent", id(gevent.getcurrent()))
+            with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+                lock.green_release()
+            assert lock.locked()
+        finally:
+            hub.destroy(destroy_loop=True)
+        lock.green_release()  # the plain thread again
+        assert not lock.locked()
+
+    run("threading", body)
+
+
+def test_keyboard_interrupt_while_waiting_leaves_the_lock_intact() -> None:
+    """§1.9: a thread's wait interrupted by KeyboardInterrupt leaves the queue; the lock is not lost."""
+    script = textwrap.dedent(
+        """
+        import os, signal, threading, time
+        from aiologic import Lock
+
+        lock = Lock()
+        held, done = threading.Event(), threading.Event()
+
+        def holder():
+            lock.green_acquire()
+            held.set()
+            done.wait(10)
+            lock.green_release()
+
+        def interrupt():
+            while lock.waiting != 1:
+                time.sleep(0.001)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        owner = threading.Thread(target=holder)
+        owner.start()
+        held.wait(10)
+        threading.Thread(target=interrupt).start()
+        start = time.monotonic()
+        try:
+            lock.green_acquire()
+            print("acquired")
+        except KeyboardInterrupt:
+            print("interrupted", lock.waiting, lock.locked(), time.monotonic() - start < 5)
+        done.set()
+        owner.join()
+        mine = ("threading", threading.get_ident())
+        print(lock.locked(), lock.green_acquire(timeout=5), lock.owner == mine)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.stdout.split() == ["interrupted", "0", "True", "True", "False", "True", "True"], (
+        result.stderr
+    )
+
+
+# --- RLock levels (§6.2) ------------------------------------------------------------------------------------
+
+
+def test_rlock_levels(library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = RLock()
+        count = lock.green_count if t.green else lock.async_count
+        assert lock.count == 0 and count() == 0
+        assert await acquire(t, lock) is True
+        assert lock.count == 1 and count() == 1
+        assert await acquire(t, lock, 2) is True
+        assert await acquire(t, lock, blocking=False) is True
+        assert await acquire(t, lock, timeout=0) is True
+        assert lock.count == 5 and count() == 5
+        if not t.green:
+            assert lock.green_count() == 0  # the thread is a different owner
+        release(t, lock, 3)
+        assert lock.count == 2 and lock.locked() and lock.owner == me(t)
+        with pytest.raises(RuntimeError, match=r"^lock released too many times$"):
+            release(t, lock, 3)
+        assert lock.count == 2 and lock.locked()
+        release(t, lock)
+        release(t, lock)
+        assert lock.count == 0 and count() == 0 and not lock.locked() and lock.owner is None
+        with pytest.raises(RuntimeError, match=r"^release unlocked lock$"):
+            release(t, lock)
+        assert await acquire(t, lock, 3) is True
+        assert lock.count == 3
+        release(t, lock, 3)
+        assert not lock.locked()
+
+    run(library, body)
+
+
+def test_rlock_count_must_be_positive(library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = RLock()
+        for bad in (0, -1):
+            with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+                await acquire(t, lock, bad)
+            with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+                await acquire(t, lock, bad, blocking=False)
+            with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+                release(t, lock, bad)
+        assert not lock.locked()
+        assert await acquire(t, lock)
+        with pytest.raises(ValueError, match=r"^count must be >= 1$"):
+            release(t, lock, 0)
+        assert lock.count == 1
+        release(t, lock)
+
+    run(library, body)
+
+
+def test_rlock_count_seen_by_others(library: str) -> None:
+    lock = RLock()
+    lock.green_acquire(4)
+
+    async def body(t: Task) -> tuple[int, int, bool]:
+        count = lock.green_count if t.green else lock.async_count
+        return lock.count, count(), owned(t, lock)
+
+    assert run(library, body) == (4, 0, False)
+    lock.green_release(4)
+    assert lock.count == 0
+
+
+def test_rlock_reentry_checkpoints_under_trio() -> None:
+    """Owner re-acquire: a checkpoint first when blocking (a cancelled one adds no level), none otherwise."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        lock = RLock()
+        await lock.async_acquire()
+        with trio.testing.assert_checkpoints():
+            assert await lock.async_acquire()
+        with trio.testing.assert_no_checkpoints():
+            assert await lock.async_acquire(blocking=False)
+        assert lock.count == 3
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await lock.async_acquire(2)
+        assert scope.cancelled_caught and lock.count == 3
+        lock.async_release(3)
+        assert not lock.locked()
+
+    run("trio", body)
+
+
+def test_rlock_owner_on_green_library_reenters_without_blocking(green_library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = RLock()
+        with lock:
+            with lock:
+                assert lock.count == 2 and lock.green_count() == 2
+            assert lock.count == 1
+        assert not lock.locked()
+
+    run(green_library, body)
+
+
+def test_rlock_async_context_manager_reenters(async_library: str) -> None:
+    async def body(t: Task) -> None:
+        lock = RLock()
+        async with lock as outer:
+            async with lock as inner:
+                assert outer is inner is lock and lock.async_count() == 2
+            assert lock.count == 1
+        assert not lock.locked()
+
+    run(async_library, body)

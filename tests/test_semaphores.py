@@ -1,0 +1,957 @@
+"""Semaphores (spec §4): ``Semaphore``, ``BoundedSemaphore``, ``BinarySemaphore``, ``BoundedBinarySemaphore``.
+
+The behaviour the four classes share (a limit on holders, FIFO hand-off, timeouts, cancellation safety,
+checkpoints, the object model) is written once against the ``kind`` fixture; the factory table, release rules
+and reprs of §4 follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import pickle
+import random
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from aiologic import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
+from aiologic.lowlevel import enable_checkpoints
+from aiologic.meta import DEFAULT
+from harness import LIBRARIES, Running, Task, run, wait_until
+
+ADDRESS = r"0x[0-9a-f]+"
+NAN = float("nan")
+
+# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
+MIX = (*LIBRARIES, "threading", "asyncio")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    create: Callable[[], Semaphore]
+    cls: type[Semaphore]
+    capacity: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+KINDS = [
+    Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1),
+    Kind("Semaphore(3)", lambda: Semaphore(3), Semaphore, 3),
+    Kind("BoundedSemaphore(3)", lambda: BoundedSemaphore(3), BoundedSemaphore, 3),
+    Kind("BinarySemaphore()", BinarySemaphore, BinarySemaphore, 1),
+    Kind("BoundedBinarySemaphore()", BoundedBinarySemaphore, BoundedBinarySemaphore, 1),
+]
+
+
+@pytest.fixture(params=KINDS, ids=str)
+def kind(request: pytest.FixtureRequest) -> Kind:
+    return request.param  # type: ignore[no-any-return]
+
+
+async def acquire(t: Task, sem: Semaphore, **kwargs: Any) -> bool:
+    return await t.call(sem.green_acquire, sem.async_acquire, **kwargs)  # type: ignore[no-any-return]
+
+
+def release(t: Task, sem: Semaphore) -> None:
+    (sem.green_release if t.green else sem.async_release)()
+
+
+def drain(sem: Semaphore) -> int:
+    """Take every free permit without waiting; return how many."""
+    taken = 0
+    while sem.green_acquire(blocking=False):
+        taken += 1
+    return taken
+
+
+def refill(sem: Semaphore, count: int) -> None:
+    for _ in range(count):
+        sem.release()
+
+
+# --- holders ------------------------------------------------------------------------------------------------
+
+
+def test_at_most_initial_value_holders_across_worlds(kind: Kind) -> None:
+    """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
+
+    Never more than ``initial_value`` holders at once; with one permit the read-yield-write critical section
+    loses no increment.
+    """
+    sem = kind.create()
+    rounds = 40
+    state = {"counter": 0, "inside": 0, "peak": 0, "contended": 0}
+
+    async def worker(t: Task) -> None:
+        for _ in range(rounds):
+            assert await acquire(t, sem, timeout=20) is True
+            state["inside"] += 1
+            state["peak"] = max(state["peak"], state["inside"])
+            if sem.waiting:
+                state["contended"] += 1
+            value = state["counter"]
+            await t.sleep(0)
+            state["counter"] = value + 1
+            state["inside"] -= 1
+            release(t, sem)
+
+    start = threading.Barrier(len(MIX))
+
+    async def body(t: Task) -> None:
+        start.wait(10)  # every world starts at once, so they really contend
+        await t.gather(worker, worker)
+
+    runners = [Running(library, body) for library in MIX]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert 1 <= state["peak"] <= kind.capacity
+    assert state["contended"] > rounds  # the holders really had others queued behind them
+    if kind.capacity == 1:
+        assert state["counter"] == len(MIX) * 2 * rounds
+    assert state["inside"] == 0
+    assert sem.value == kind.capacity and sem.waiting == 0
+
+
+def test_hand_off_to_waiter_in_another_thread(kind: Kind, library: str, other_library: str) -> None:
+    """The holder runs on ``other_library`` in one thread, the waiter on ``library`` in another.
+
+    When ``release()`` returns the permit already belongs to the waiter: ``value`` stayed 0, and the releaser
+    cannot take it back with a non-blocking attempt.
+    """
+    sem = kind.create()
+    held, go, checked = threading.Event(), threading.Event(), threading.Event()
+
+    async def holder(t: Task) -> tuple[Any, ...]:
+        for _ in range(kind.capacity):
+            assert await acquire(t, sem) is True
+        held.set()
+        assert go.wait(10)
+        release(t, sem)
+        snapshot = (sem.value, sem.waiting)
+        barged = await acquire(t, sem, blocking=False)
+        for _ in range(kind.capacity - 1):
+            release(t, sem)
+        return snapshot, barged
+
+    async def waiter(t: Task) -> bool:
+        ok = await acquire(t, sem, timeout=10)
+        assert checked.wait(10)
+        release(t, sem)
+        return ok
+
+    holding = Running(other_library, holder)
+    assert held.wait(10)
+    waiting = Running(library, waiter)
+    wait_until(lambda: sem.waiting == 1)
+    go.set()
+    snapshot, barged = holding.result()
+    checked.set()
+    assert waiting.result() is True
+    assert snapshot == (0, 0) and barged is False
+    assert sem.value == kind.capacity
+
+
+def test_fifo_hand_off_alternating_worlds(kind: Kind, library: str) -> None:
+    """Waiters of ``library``, asyncio and plain threads queue alternately; releases from a thread that never
+    acquired (no ownership) serve them in exactly that order."""
+    sem = kind.create()
+    worlds = [library, "asyncio", library, "threading", library]
+    order: list[int] = []
+    gate = threading.Event()
+
+    async def waiter(t: Task, index: int) -> bool:
+        ok = await acquire(t, sem, timeout=10)
+        order.append(index)
+        if index == len(worlds) - 1:
+            assert gate.wait(10)
+        release(t, sem)
+        return ok
+
+    taken = drain(sem)
+    assert taken == kind.capacity and sem.value == 0
+    runners = []
+    for index, world in enumerate(worlds):
+        runners.append(Running(world, waiter, index))
+        wait_until(lambda index=index: sem.waiting == index + 1)
+    sem.release()
+    assert sem.value == 0
+    assert sem.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
+    gate.set()
+    assert [runner.result() for runner in runners] == [True] * len(worlds)
+    assert order == list(range(len(worlds)))
+    assert sem.value == 1 and sem.waiting == 0
+    refill(sem, taken - 1)
+    assert sem.value == kind.capacity
+
+
+def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, library: str) -> None:
+    """A permit taken on ``library`` may be given back by anyone: here the main thread."""
+    sem = kind.create()
+
+    async def body(t: Task) -> int:
+        for _ in range(kind.capacity):
+            assert await acquire(t, sem)
+        return sem.value
+
+    assert run(library, body) == 0
+    for expected in range(1, kind.capacity + 1):
+        sem.release()
+        assert sem.value == expected
+
+
+# --- timeouts -----------------------------------------------------------------------------------------------
+
+
+def test_contended_timeouts_and_non_blocking(kind: Kind, library: str) -> None:
+    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
+    sem = kind.create()
+    taken = drain(sem)
+
+    async def body(t: Task) -> None:
+        assert await acquire(t, sem, blocking=False) is False
+        assert await acquire(t, sem, blocking=False, timeout=-1) is False
+        assert await acquire(t, sem, blocking=False, timeout=NAN) is False
+        assert await acquire(t, sem, timeout=0) is False
+        assert sem.waiting == 0
+        start = time.monotonic()
+        assert await acquire(t, sem, timeout=0.02) is False
+        assert time.monotonic() - start >= 0.01
+        assert sem.waiting == 0
+        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
+            await acquire(t, sem, timeout=-1)
+        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
+            await acquire(t, sem, timeout=NAN)
+        assert sem.waiting == 0 and sem.value == 0
+
+    run(library, body)
+    refill(sem, taken)
+    assert sem.value == kind.capacity
+
+
+def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
+            assert await acquire(t, sem, **kwargs) is True
+            release(t, sem)
+        assert sem.value == kind.capacity
+
+    run(library, body)
+
+
+LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
+LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
+
+
+@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
+def test_long_timeouts_wait_for_release(
+    kind: Kind, library: str, timeout: Any, request: pytest.FixtureRequest
+) -> None:
+    sem = kind.create()
+    taken = drain(sem)
+    left = threading.Event()
+
+    async def body(t: Task) -> bool:
+        try:
+            ok = await acquire(t, sem, timeout=timeout)
+        finally:
+            left.set()
+        release(t, sem)
+        return ok
+
+    waiter = Running(library, body)
+    wait_until(lambda: sem.waiting == 1 or left.is_set())
+    if timeout == 3e6:
+        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
+    sem.release()
+    assert waiter.result() is True
+    refill(sem, taken - 1)
+    assert sem.value == kind.capacity
+
+
+def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
+    """asyncio: ``timeout=0`` still yields once, and a release delivered during that turn wins (§1.4)."""
+
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        taken = drain(sem)
+        asyncio.get_running_loop().call_soon(sem.release)  # runs in the turn the acquire yields
+        assert await sem.async_acquire(timeout=0) is True
+        assert await sem.async_acquire(timeout=0) is False  # nothing released in that turn
+        assert sem.value == 0 and sem.waiting == 0
+        refill(sem, taken)
+
+    run("asyncio", body)
+
+
+@pytest.mark.parametrize("green", ["gevent", "eventlet"])
+def test_green_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind, green: str) -> None:
+    """gevent/eventlet: ``timeout=0`` yields to the hub once; a release the hub runs in that turn wins."""
+
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        taken = drain(sem)
+        if green == "gevent":
+            import gevent
+
+            gevent.get_hub().loop.run_callback(sem.release)
+        else:
+            import eventlet.hubs
+
+            eventlet.hubs.get_hub().schedule_call_global(0, sem.release)
+        assert sem.green_acquire(timeout=0) is True
+        assert sem.green_acquire(timeout=0) is False  # nothing released in that turn
+        assert sem.value == 0 and sem.waiting == 0
+        refill(sem, taken)
+
+    run(green, body)
+
+
+# --- cancellation -------------------------------------------------------------------------------------------
+
+
+def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
+    sem = kind.create()
+    taken = drain(sem)
+
+    async def body(t: Task) -> None:
+        ok = None
+        async with t.cancel_after(0.02) as scope:
+            ok = await acquire(t, sem)
+        assert scope.cancelled and ok is None
+        assert sem.waiting == 0 and sem.value == 0
+
+    run(cancellable_library, body)
+    sem.release()
+    assert sem.value == 1  # the permit went to nobody
+    refill(sem, taken - 1)
+
+
+def test_cancel_after_release(kind: Kind) -> None:
+    """asyncio: the permit was handed to W1, then W1 is cancelled before it resumes: W1 raises
+    ``CancelledError`` and the permit goes to W2."""
+
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        taken = drain(sem)
+        second: list[bool] = []
+
+        async def w2() -> None:
+            second.append(await sem.async_acquire(timeout=10))
+            second.append(sem.value)
+            sem.release()
+
+        first = asyncio.create_task(sem.async_acquire())
+        while sem.waiting < 1:
+            await asyncio.sleep(0)
+        other = asyncio.create_task(w2())
+        while sem.waiting < 2:
+            await asyncio.sleep(0)
+        sem.release()
+        assert sem.value == 0 and sem.waiting == 1  # handed to W1 at release time
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await other
+        assert second == [True, 0]  # W2 got the only released permit
+        assert sem.value == 1 and sem.waiting == 0  # ... and gave it back
+        assert sem.green_acquire(blocking=False)
+        # With nobody behind it, the cancelled waiter puts the permit back into the pool.
+        first = asyncio.create_task(sem.async_acquire())
+        while sem.waiting < 1:
+            await asyncio.sleep(0)
+        sem.release()
+        assert sem.value == 0
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert sem.value == 1 and sem.waiting == 0
+        refill(sem, taken - 1)
+        assert sem.value == kind.capacity
+
+    run("asyncio", body)
+
+
+def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
+    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        taken = drain(sem)
+        results: dict[str, Any] = {}
+
+        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+            with trio.CancelScope() as scope:
+                task_status.started(scope)
+                results["ok"] = await sem.async_acquire()
+            results["cancelled_caught"] = scope.cancelled_caught
+
+        async with trio.open_nursery() as nursery:
+            scope = await nursery.start(first)
+            await trio.testing.wait_all_tasks_blocked()
+            sem.release()
+            scope.cancel()
+        assert results == {"ok": True, "cancelled_caught": False}
+        assert sem.value == 0
+        refill(sem, taken)
+
+    run("trio", body)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
+    """gevent: the permit is handed to G1 and, before G1 can resume, an exception is thrown into it (one hub
+    callback does both, with no switch in between): G1 propagates it and passes the permit on to G2."""
+
+    async def body(t: Task) -> None:
+        import gevent
+        import greenlet
+
+        sem = kind.create()
+        taken = drain(sem)
+        hub = gevent.get_hub()
+        results: dict[str, Any] = {}
+
+        def first() -> None:
+            try:
+                results["first"] = sem.green_acquire(timeout=10)
+            except Interrupt:
+                results["first"] = "interrupted"
+
+        def second() -> None:
+            results["second"] = sem.green_acquire(timeout=10)
+
+        def release_then_interrupt() -> None:
+            sem.release()
+            results["handed"] = (sem.value, sem.waiting)
+            greenlet.greenlet.throw(g1, Interrupt)
+
+        g1 = gevent.spawn(first)
+        gevent.sleep(0)
+        g2 = gevent.spawn(second)
+        gevent.sleep(0)
+        assert sem.waiting == 2
+        hub.loop.run_callback(release_then_interrupt)
+        gevent.joinall([g1, g2], timeout=10)
+        assert results == {"handed": (0, 1), "first": "interrupted", "second": True}
+        assert sem.value == 0 and sem.waiting == 0
+        refill(sem, taken)
+
+    run("gevent", body)
+
+
+def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> list[bool]:
+    """The main thread holds every permit; a waiter on ``library`` is interrupted (its own timeout, or an
+    external cancellation) at about the moment the main thread releases one, many times over. Whoever wins,
+    no permit is lost."""
+    sem = kind.create()
+    rounds = 30
+    held = [threading.Event() for _ in range(rounds)]
+    ready = [threading.Event() for _ in range(rounds)]
+    finished = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        outcomes = []
+        for index in range(rounds):
+            assert held[index].wait(10)
+            ready[index].set()
+            got = False
+            if interrupt == "timeout":
+                got = await acquire(t, sem, timeout=0.002)
+            else:
+                async with t.cancel_after(0.002):
+                    got = await acquire(t, sem)
+            if got:
+                release(t, sem)
+            outcomes.append(got)
+            finished[index].set()
+        return outcomes
+
+    rng = random.Random(11)
+    running = Running(library, waiter)
+    for index in range(rounds):
+        assert drain(sem) == kind.capacity, f"round {index}: a permit was lost"
+        held[index].set()
+        assert ready[index].wait(10)
+        threading.Event().wait(rng.uniform(0, 0.004))
+        sem.release()
+        assert finished[index].wait(10)
+        refill(sem, kind.capacity - 1)
+    outcomes: list[bool] = running.result()
+    assert len(outcomes) == rounds
+    assert sem.value == kind.capacity and sem.waiting == 0
+    return outcomes
+
+
+def test_timeout_at_hand_off_never_loses_a_permit(kind: Kind, library: str) -> None:
+    race_interruption_with_hand_off(kind, library, "timeout")
+
+
+def test_cancel_at_hand_off_never_loses_a_permit(kind: Kind, cancellable_library: str) -> None:
+    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
+
+
+def test_permits_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
+    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
+    the limit holds throughout and every permit is back at the end."""
+    sem = kind.create()
+    state = {"inside": 0, "peak": 0, "acquired": 0}
+
+    async def worker(t: Task, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(40):
+            choice = rng.random()
+            got = False
+            if choice < 0.4:
+                got = await acquire(t, sem, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
+            elif choice < 0.7 and t.library != "threading":
+                async with t.cancel_after(rng.uniform(0, 2e-3)):
+                    got = await acquire(t, sem)
+            elif choice < 0.8:
+                got = await acquire(t, sem, blocking=False)
+            else:
+                got = await acquire(t, sem, timeout=10)
+            if got:
+                state["inside"] += 1
+                state["acquired"] += 1
+                state["peak"] = max(state["peak"], state["inside"])
+                await t.sleep(rng.choice([0, 0, 1e-4]))
+                state["inside"] -= 1
+                release(t, sem)
+
+    async def body(t: Task, seed: int) -> None:
+        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
+
+    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
+    assert sem.value == kind.capacity and sem.waiting == 0
+
+
+# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
+
+
+def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        coro = sem.async_acquire()
+        with pytest.raises(StopIteration) as stop:
+            coro.send(None)  # completes without ever suspending
+        assert stop.value.value is True and sem.value == kind.capacity - 1
+        sem.release()
+
+    run("asyncio", body)
+
+
+def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        with trio.testing.assert_checkpoints():
+            assert await sem.async_acquire()
+        sem.release()
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with trio.testing.assert_no_checkpoints():
+                assert await sem.async_acquire(blocking=False)  # no checkpoint, so no cancellation
+                sem.release()
+            await sem.async_acquire()  # taken, then the checkpoint raises: it must be given back
+            pytest.fail("the cancelled checkpoint did not raise")
+        assert scope.cancelled_caught
+        assert sem.value == kind.capacity and sem.waiting == 0
+
+    run("trio", body)
+
+
+def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        sem = kind.create()
+
+        async def grab() -> None:
+            with enable_checkpoints():
+                await sem.async_acquire()
+
+        task = asyncio.create_task(grab())
+        await asyncio.sleep(0)  # the task took a permit and now sits in the checkpoint
+        assert sem.value == kind.capacity - 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert sem.value == kind.capacity
+
+    run("asyncio", body)
+
+
+def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind) -> None:
+    async def body(t: Task) -> None:
+        import eventlet
+
+        sem = kind.create()
+
+        def grab() -> str:
+            with enable_checkpoints():
+                sem.green_acquire()
+            return "kept"
+
+        thread = eventlet.spawn(grab)
+        eventlet.sleep(0)  # the greenthread took a permit and yielded in its checkpoint
+        assert sem.value == kind.capacity - 1
+        thread.kill()
+        assert sem.value == kind.capacity
+
+    run("eventlet", body)
+
+
+# --- the factory table (§4.1) -------------------------------------------------------------------------------
+
+FACTORY = [
+    # (call, returned type, initial_value, max_value or None when unbounded)
+    (lambda: Semaphore(), Semaphore, 1, None),
+    (lambda: Semaphore(DEFAULT), Semaphore, 1, None),
+    (lambda: Semaphore(0), Semaphore, 0, None),
+    (lambda: Semaphore(5), Semaphore, 5, None),
+    (lambda: Semaphore(5, None), Semaphore, 5, None),
+    (lambda: Semaphore(2, 5), BoundedSemaphore, 2, 5),
+    (lambda: Semaphore(max_value=5), BoundedSemaphore, 5, 5),
+    (lambda: Semaphore(max_value=1), BoundedBinarySemaphore, 1, 1),
+    (lambda: Semaphore(0, 1), BoundedBinarySemaphore, 0, 1),
+    (lambda: BoundedSemaphore(), BoundedBinarySemaphore, 1, 1),
+    (lambda: BoundedSemaphore(1), BoundedBinarySemaphore, 1, 1),
+    (lambda: BoundedSemaphore(0), BoundedBinarySemaphore, 0, 0),
+    (lambda: BoundedSemaphore(0, 1), BoundedBinarySemaphore, 0, 1),
+    (lambda: BoundedSemaphore(max_value=0), BoundedBinarySemaphore, 0, 0),
+    (lambda: BoundedSemaphore(max_value=None), BoundedBinarySemaphore, 1, 1),
+    (lambda: BoundedSemaphore(3), BoundedSemaphore, 3, 3),
+    (lambda: BoundedSemaphore(max_value=4), BoundedSemaphore, 4, 4),
+    (lambda: BoundedSemaphore(0, 4), BoundedSemaphore, 0, 4),
+    (lambda: BoundedSemaphore(2, 5), BoundedSemaphore, 2, 5),
+    (lambda: BoundedSemaphore(DEFAULT, 4), BoundedSemaphore, 4, 4),
+    (lambda: BoundedSemaphore(DEFAULT, DEFAULT), BoundedBinarySemaphore, 1, 1),
+    (lambda: BinarySemaphore(), BinarySemaphore, 1, None),
+    (lambda: BinarySemaphore(0), BinarySemaphore, 0, None),
+    (lambda: BinarySemaphore(DEFAULT), BinarySemaphore, 1, None),
+    (lambda: BinarySemaphore(1, None), BinarySemaphore, 1, None),
+    (lambda: BinarySemaphore(0, 1), BoundedBinarySemaphore, 0, 1),
+    (lambda: BinarySemaphore(max_value=1), BoundedBinarySemaphore, 1, 1),
+    (lambda: BinarySemaphore(max_value=0), BoundedBinarySemaphore, 0, 0),
+    (lambda: BoundedBinarySemaphore(), BoundedBinarySemaphore, 1, 1),
+    (lambda: BoundedBinarySemaphore(0), BoundedBinarySemaphore, 0, 0),
+    (lambda: BoundedBinarySemaphore(0, 1), BoundedBinarySemaphore, 0, 1),
+    (lambda: BoundedBinarySemaphore(max_value=0), BoundedBinarySemaphore, 0, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "cls", "initial", "maximum"), FACTORY, ids=[str(i) for i in range(len(FACTORY))]
+)
+def test_factory_table(call: Callable[[], Semaphore], cls: type, initial: int, maximum: int | None) -> None:
+    sem = call()
+    assert type(sem) is cls
+    assert sem.initial_value == initial and sem.value == initial and sem.waiting == 0
+    if maximum is None:
+        assert not hasattr(sem, "max_value")
+    else:
+        assert sem.max_value == maximum
+
+
+ERRORS = [
+    (lambda: Semaphore(-1), "initial_value must be >= 0"),
+    (lambda: Semaphore(-1, 5), "initial_value must be >= 0"),
+    (lambda: Semaphore(3, 2), "max_value must be >= initial_value"),
+    (lambda: BoundedSemaphore(-1), "initial_value must be 0 or 1"),
+    (lambda: BoundedSemaphore(-1, 5), "initial_value must be >= 0"),
+    (lambda: BoundedSemaphore(2, -1), "max_value must be >= 0"),
+    (lambda: BoundedSemaphore(5, 3), "max_value must be >= initial_value"),
+    (lambda: BoundedSemaphore(1, 0), "max_value must be >= initial_value"),
+    (lambda: BinarySemaphore(2), "initial_value must be 0 or 1"),
+    (lambda: BinarySemaphore(-1), "initial_value must be 0 or 1"),
+    (lambda: BinarySemaphore(2, 1), "initial_value must be 0 or 1"),
+    (lambda: BinarySemaphore(1, 2), "max_value must be 0 or 1"),
+    (lambda: BoundedBinarySemaphore(2), "initial_value must be 0 or 1"),
+    (lambda: BoundedBinarySemaphore(max_value=2), "max_value must be 0 or 1"),
+    (lambda: BoundedBinarySemaphore(1, 0), "max_value must be >= initial_value"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), ERRORS, ids=[str(i) for i in range(len(ERRORS))])
+def test_factory_errors(call: Callable[[], Semaphore], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        call()
+
+
+class MySemaphore(Semaphore):
+    __slots__ = ()
+
+
+class MyBinarySemaphore(BinarySemaphore):
+    __slots__ = ()
+
+
+class MyBoundedSemaphore(BoundedSemaphore):
+    __slots__ = ()
+
+
+def test_subclasses_are_not_redirected() -> None:
+    with pytest.raises(TypeError, match="BoundedSemaphore"):
+        MySemaphore(1, 2)
+    with pytest.raises(TypeError, match="BoundedBinarySemaphore"):
+        MyBinarySemaphore(max_value=1)
+    assert type(MySemaphore(1, None)) is MySemaphore
+    assert type(MyBinarySemaphore(0)) is MyBinarySemaphore
+    small = MyBoundedSemaphore(1)  # the exact class would be routed to BoundedBinarySemaphore
+    assert type(small) is MyBoundedSemaphore and small.max_value == 1
+    assert re.fullmatch(
+        rf"<test_semaphores\.MySemaphore\(2\) at {ADDRESS} \[value=2\]>", repr(MySemaphore(2))
+    )
+
+
+# --- releasing ----------------------------------------------------------------------------------------------
+
+
+def test_semaphore_release_counts() -> None:
+    sem = Semaphore(0)
+    sem.release(0)
+    sem.release(-3)
+    assert sem.value == 0
+    sem.release(3)
+    assert sem.value == 3
+    sem.green_release()
+    sem.async_release()  # plain methods: usable outside any loop
+    assert sem.value == 5
+    sem.release(2)
+    assert sem.value == 7 and sem.initial_value == 0
+
+
+def test_semaphore_release_many_wakes_that_many_waiters(library: str) -> None:
+    sem = Semaphore(0)
+
+    async def body(t: Task) -> bool:
+        return await acquire(t, sem, timeout=10)
+
+    waiters = []
+    for index in range(4):
+        waiters.append(Running(library, body))
+        wait_until(lambda index=index: sem.waiting == index + 1)
+    sem.release(3)
+    assert sem.value == 0 and sem.waiting == 1  # three permits went straight to the three oldest waiters
+    assert [waiter.result() for waiter in waiters[:3]] == [True] * 3
+    sem.release()
+    assert waiters[3].result() is True
+    assert sem.value == 0 and sem.waiting == 0
+
+
+@pytest.mark.parametrize("cls", [BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore])
+@pytest.mark.parametrize("count", [0, 2, -1])
+def test_binary_and_bounded_release_demand_count_one(cls: type[Semaphore], count: int) -> None:
+    sem = cls(0, 5) if cls is BoundedSemaphore else cls(0)
+    for method in (sem.release, sem.green_release, sem.async_release):
+        with pytest.raises(ValueError, match=r"^count must be 1$"):
+            method(count)
+    assert sem.value == 0
+
+
+def test_binary_semaphore_release_is_unbounded() -> None:
+    sem = BinarySemaphore()
+    sem.release()
+    assert sem.value == 2
+    assert re.fullmatch(rf"<aiologic\.BinarySemaphore\(1\) at {ADDRESS} \[value=2\]>", repr(sem))
+    assert sem.green_acquire(blocking=False) and sem.green_acquire(blocking=False)
+    assert not sem.green_acquire(blocking=False)
+
+
+@pytest.mark.parametrize(
+    ("make", "room"),
+    [
+        (lambda: BoundedBinarySemaphore(), 0),
+        (lambda: BoundedBinarySemaphore(0, 1), 1),
+        (lambda: BoundedSemaphore(3), 0),
+        (lambda: BoundedSemaphore(2, 5), 3),
+        (lambda: BoundedSemaphore(0), 0),
+    ],
+    ids=["BBS()", "BBS(0,1)", "BS(3)", "BS(2,5)", "BS(0)"],
+)
+def test_bounded_over_release_raises(make: Callable[[], BoundedSemaphore], room: int) -> None:
+    sem = make()
+    for _ in range(room):
+        sem.release()
+    assert sem.value == sem.max_value
+    for method in (sem.release, sem.green_release, sem.async_release):
+        with pytest.raises(RuntimeError, match=r"^semaphore released too many times$"):
+            method()
+    assert sem.value == sem.max_value
+    if sem.max_value:
+        assert sem.green_acquire(blocking=False)
+        sem.release()
+        with pytest.raises(RuntimeError, match=r"^semaphore released too many times$"):
+            sem.release()
+    assert sem.value == sem.max_value
+
+
+def test_bounded_over_release_is_detected_whoever_releases(library: str) -> None:
+    """No ownership: the main thread may return the permit a waiter on ``library`` was handed, and then the
+    waiter's own release is the one too many."""
+    sem = BoundedSemaphore(1)
+    assert sem.green_acquire()
+    acquired, released = threading.Event(), threading.Event()
+
+    async def body(t: Task) -> tuple[bool, str]:
+        ok = await acquire(t, sem, timeout=10)
+        acquired.set()
+        assert released.wait(10)
+        try:
+            release(t, sem)
+        except RuntimeError as exc:
+            return ok, str(exc)
+        return ok, "released"
+
+    waiter = Running(library, body)
+    wait_until(lambda: sem.waiting == 1)
+    sem.release()  # handed over: value stays 0
+    assert sem.value == 0
+    assert acquired.wait(10)
+    sem.release()  # on the waiter's behalf
+    assert sem.value == 1
+    with pytest.raises(RuntimeError, match=r"^semaphore released too many times$"):
+        sem.release()
+    released.set()
+    assert waiter.result() == (True, "semaphore released too many times")
+    assert sem.value == 1
+
+
+# --- the object ---------------------------------------------------------------------------------------------
+
+REPRS = [
+    (lambda: Semaphore(), r"Semaphore\(1\)", "value=1"),
+    (lambda: Semaphore(0), r"Semaphore\(0\)", "value=0, waiting=0"),
+    (lambda: Semaphore(4), r"Semaphore\(4\)", "value=4"),
+    (lambda: BoundedSemaphore(3), r"BoundedSemaphore\(3\)", "value=3"),
+    (lambda: BoundedSemaphore(2, 5), r"BoundedSemaphore\(2, max_value=5\)", "value=2"),
+    (lambda: BoundedSemaphore(0, 5), r"BoundedSemaphore\(0, max_value=5\)", "value=0, waiting=0"),
+    (lambda: BinarySemaphore(), r"BinarySemaphore\(1\)", "value=1"),
+    (lambda: BinarySemaphore(0), r"BinarySemaphore\(0\)", "value=0, waiting=0"),
+    (lambda: BoundedBinarySemaphore(), r"BoundedBinarySemaphore\(1\)", "value=1"),
+    (lambda: BoundedBinarySemaphore(0, 1), r"BoundedBinarySemaphore\(0, max_value=1\)", "value=0, waiting=0"),
+    (lambda: BoundedSemaphore(0), r"BoundedBinarySemaphore\(0\)", "value=0, waiting=0"),
+]
+
+
+@pytest.mark.parametrize(("make", "name", "state"), REPRS, ids=[str(i) for i in range(len(REPRS))])
+def test_reprs(make: Callable[[], Semaphore], name: str, state: str) -> None:
+    sem = make()
+    assert re.fullmatch(rf"<aiologic\.{name} at {ADDRESS} \[{state}\]>", repr(sem)), repr(sem)
+    assert f" at {id(sem):#x} [" in repr(sem)
+
+
+def test_repr_counts_waiters() -> None:
+    sem = Semaphore(0)
+    waiter = Running("threading", lambda t: acquire(t, sem, timeout=10))
+    wait_until(lambda: sem.waiting == 1)
+    assert re.fullmatch(rf"<aiologic\.Semaphore\(0\) at {ADDRESS} \[value=0, waiting=1\]>", repr(sem))
+    sem.release()
+    assert waiter.result() is True
+    assert re.fullmatch(rf"<aiologic\.Semaphore\(0\) at {ADDRESS} \[value=0, waiting=0\]>", repr(sem))
+
+
+def test_object_model(kind: Kind) -> None:
+    sem = kind.create()
+    assert type(sem) is kind.cls and kind.cls.__module__ == "aiologic"
+    assert weakref.ref(sem)() is sem
+    with pytest.raises(AttributeError):
+        sem.anything = 1  # type: ignore[attr-defined]
+    assert not hasattr(sem, "__dict__")
+    other = kind.create()
+    assert sem == sem and sem != other and len({sem, other, sem}) == 2
+    # No plain acquire(), no locked(), no __bool__ (always truthy), not awaitable.
+    assert not hasattr(sem, "acquire") and not hasattr(sem, "locked") and not hasattr(sem, "__await__")
+    drain(sem)
+    assert bool(sem) is True and sem.value == 0
+
+
+def test_hierarchy() -> None:
+    assert BoundedSemaphore.__bases__ == (Semaphore,)
+    assert BinarySemaphore.__bases__ == (Semaphore,)
+    assert BoundedBinarySemaphore.__bases__ == (BinarySemaphore, BoundedSemaphore)
+
+
+def test_context_managers_return_the_semaphore(kind: Kind, library: str) -> None:
+    async def body(t: Task) -> None:
+        sem = kind.create()
+        if t.green:
+            with sem as entered:
+                assert entered is sem and sem.value == kind.capacity - 1
+            with pytest.raises(KeyError), sem:
+                raise KeyError
+        else:
+            async with sem as entered:
+                assert entered is sem and sem.value == kind.capacity - 1
+            with pytest.raises(KeyError):
+                async with sem:
+                    raise KeyError
+        assert sem.value == kind.capacity
+
+    run(library, body)
+
+
+COPIES = ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
+
+
+def clone(obj: Any, how: str) -> Any:
+    if how == "copy":
+        return copy.copy(obj)
+    if how == "deepcopy":
+        return copy.deepcopy(obj)
+    return pickle.loads(pickle.dumps(obj, int(how.removeprefix("pickle"))))
+
+
+@pytest.mark.parametrize("how", COPIES)
+@pytest.mark.parametrize(
+    ("make", "initial", "maximum"),
+    [
+        (lambda: Semaphore(3), 3, None),
+        (lambda: Semaphore(0), 0, None),
+        (lambda: BoundedSemaphore(2, 5), 2, 5),
+        (lambda: BoundedSemaphore(3), 3, 3),
+        (lambda: BinarySemaphore(), 1, None),
+        (lambda: BoundedBinarySemaphore(0, 1), 0, 1),
+    ],
+    ids=["S(3)", "S(0)", "BS(2,5)", "BS(3)", "BinS()", "BBS(0,1)"],
+)
+def test_copies_are_fresh(make: Callable[[], Semaphore], initial: int, maximum: int | None, how: str) -> None:
+    """A copy is built from the constructor arguments: taken permits and waiters are not carried over."""
+    sem = make()
+    if maximum is None:
+        sem.release()  # an unbounded one may even hold an extra permit
+    sem.green_acquire(blocking=False)
+    sem.green_acquire(blocking=False)
+    fresh = clone(sem, how)
+    assert type(fresh) is type(sem) and fresh is not sem
+    assert fresh.initial_value == initial and fresh.value == initial and fresh.waiting == 0
+    if maximum is not None:
+        assert fresh.max_value == maximum
+
+
+def test_copy_of_semaphore_with_a_permit_taken_has_full_value() -> None:
+    sem = Semaphore(3)
+    assert sem.green_acquire()
+    assert sem.value == 2
+    assert copy.copy(sem).value == 3
+    assert pickle.loads(pickle.dumps(sem)).value == 3
