@@ -83,9 +83,20 @@ def park_threading(event: Event, timeout: float | None) -> bool:
 # --- gevent -----------------------------------------------------------------------------------------------
 
 
-def _hub_switch_guard(hub: Any, greenlet: Any, name: str) -> None:
+def _hub_switch_guard(hub: Any, greenlet: Any) -> None:
     if greenlet is getattr(hub, "greenlet", hub):
         raise RuntimeError("do not call blocking functions from the mainloop")
+
+
+def _resumer(greenlet: Any, outcome: list[bool]) -> Callable[..., None]:
+    """The hub-side resume of a parked greenlet: records the outcome and switches in, once."""
+
+    def resume(result: bool = True) -> None:
+        if not outcome:
+            outcome.append(result)
+            greenlet.switch()
+
+    return resume
 
 
 class _GeventWakeup:
@@ -139,17 +150,13 @@ def park_gevent(event: Event, timeout: float | None) -> bool:
 
     hub = get_hub()
     greenlet = getcurrent()
-    _hub_switch_guard(hub, greenlet, "gevent")
+    _hub_switch_guard(hub, greenlet)
     wakeup: _GeventWakeup | None = getattr(hub, "_aiologic_wakeup", None)
     if wakeup is None:
         wakeup = hub._aiologic_wakeup = _GeventWakeup(hub)
     thread_ident = get_ident()
     outcome: list[bool] = []
-
-    def resume(result: bool = True) -> None:
-        if not outcome:
-            outcome.append(result)
-            greenlet.switch()
+    resume = _resumer(greenlet, outcome)
 
     if not event._publish(lambda: wakeup.call_soon(resume, thread_ident)):
         return True
@@ -306,14 +313,10 @@ def park_eventlet(event: Event, timeout: float | None) -> bool:
 
     hub = get_hub()
     greenlet = getcurrent()
-    _hub_switch_guard(hub, greenlet, "eventlet")
+    _hub_switch_guard(hub, greenlet)
     thread_ident = get_ident()
     outcome: list[bool] = []
-
-    def resume(result: bool = True) -> None:
-        if not outcome:
-            outcome.append(result)
-            greenlet.switch()
+    resume = _resumer(greenlet, outcome)
 
     def wake() -> None:
         if _foreign(thread_ident):
