@@ -12,7 +12,7 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import TokenQueue, async_park, green_park
+from aiologic._waiting import Reentrant, TokenQueue, async_park, green_park
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -215,42 +215,10 @@ class CapacityLimiter(TokenQueue):
         return MappingProxyType(self._borrowers)
 
 
-class RCapacityLimiter(CapacityLimiter):
+class RCapacityLimiter(Reentrant, CapacityLimiter):
     """A capacity limiter whose holders may acquire again: levels count, one token per holder."""
 
     __slots__ = ()
-    _reentrant = True
 
-    def green_acquire(self, count: int = 1, *, blocking: bool = True, timeout: float | None = None) -> bool:
-        """Borrow a token, or add ``count`` levels if the current thread or greenlet holds one."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        return self._green_acquire(count, blocking, timeout)
-
-    async def async_acquire(
-        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
-    ) -> bool:
-        """Borrow a token, or add ``count`` levels if the current task holds one."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        return await self._async_acquire(count, blocking, timeout)
-
-    def green_release(self, count: int = 1) -> None:
-        """Release ``count`` levels; the token goes back when none is left."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        self._release(current_green_task_ident(), count)
-
-    def async_release(self, count: int = 1) -> None:
-        """Release ``count`` levels; the token goes back when none is left."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        self._release(current_async_task_ident(), count)
-
-    def green_count(self) -> int:
-        """The current thread's or greenlet's level (0 without a token)."""
-        return self._borrowers.get(current_green_task_ident(), 0)
-
-    def async_count(self) -> int:
-        """The current task's level (0 without a token)."""
-        return self._borrowers.get(current_async_task_ident(), 0)
+    def _level(self, ident: tuple[str, int]) -> int:
+        return self._borrowers.get(ident, 0)

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import TokenQueue, async_park, green_park
+from aiologic._waiting import Reentrant, TokenQueue, async_park, green_park
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -235,45 +235,13 @@ class Lock(TokenQueue):
         self._release(current_async_task_ident(), 1)
 
 
-class RLock(Lock):
+class RLock(Reentrant, Lock):
     """A reentrant lock: its owner may acquire it again; it is released when every level is released."""
 
     __slots__ = ()
-    _reentrant = True
 
-    def green_acquire(self, count: int = 1, *, blocking: bool = True, timeout: float | None = None) -> bool:
-        """Acquire ``count`` levels as the current thread or greenlet."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        return self._green_acquire(count, blocking, timeout)
-
-    async def async_acquire(
-        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
-    ) -> bool:
-        """Acquire ``count`` levels as the current task."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        return await self._async_acquire(count, blocking, timeout)
-
-    def green_release(self, count: int = 1) -> None:
-        """Release ``count`` levels held by the current thread or greenlet."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        self._release(current_green_task_ident(), count)
-
-    def async_release(self, count: int = 1) -> None:
-        """Release ``count`` levels held by the current task."""
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        self._release(current_async_task_ident(), count)
-
-    def green_count(self) -> int:
-        """The current thread's or greenlet's recursion level (0 if it does not hold the lock)."""
-        return self._count if self._owner == current_green_task_ident() else 0
-
-    def async_count(self) -> int:
-        """The current task's recursion level (0 if it does not hold the lock)."""
-        return self._count if self._owner == current_async_task_ident() else 0
+    def _level(self, ident: tuple[str, int]) -> int:
+        return self._count if self._owner == ident else 0
 
     @property
     def count(self) -> int:

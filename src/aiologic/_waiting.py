@@ -14,12 +14,12 @@ nothing ever blocks, even in a signal handler or a destructor that interrupted t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from aiologic.lowlevel import AsyncEvent, GreenEvent
+from aiologic.lowlevel import AsyncEvent, GreenEvent, current_async_task_ident, current_green_task_ident
 
-__all__ = ["async_park", "green_park", "leave"]
+__all__ = ["Reentrant", "TokenQueue", "async_park", "green_park", "leave"]
 
 
 def leave(waiters: deque[Any], item: object) -> None:
@@ -127,3 +127,55 @@ class TokenQueue:
     def waiting(self) -> int:
         """The number of tasks waiting now."""
         return len(self._waiters)
+
+
+class Reentrant:
+    """The ``count``-taking front of the reentrant primitives (``RLock``, ``RCapacityLimiter``).
+
+    Put before the base class: it validates ``count`` and calls the base's ``_green_acquire``,
+    ``_async_acquire`` and ``_release``; ``_level`` reads a task's recursion level.
+    """
+
+    __slots__ = ()
+    _reentrant = True
+    _green_acquire: Callable[[int, bool, float | None], bool]
+    _async_acquire: Callable[[int, bool, float | None], Coroutine[Any, Any, bool]]
+    _release: Callable[[tuple[str, int], int], None]
+
+    def _level(self, ident: tuple[str, int]) -> int:
+        raise NotImplementedError
+
+    def green_acquire(self, count: int = 1, *, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Take ``count`` levels as the current thread or greenlet (FIFO wait for the first one)."""
+        _check_count(count)
+        return self._green_acquire(count, blocking, timeout)
+
+    async def async_acquire(
+        self, count: int = 1, *, blocking: bool = True, timeout: float | None = None
+    ) -> bool:
+        """Take ``count`` levels as the current task (FIFO wait for the first one)."""
+        _check_count(count)
+        return await self._async_acquire(count, blocking, timeout)
+
+    def green_release(self, count: int = 1) -> None:
+        """Release ``count`` levels of the current thread or greenlet; the last one releases for real."""
+        _check_count(count)
+        self._release(current_green_task_ident(), count)
+
+    def async_release(self, count: int = 1) -> None:
+        """Release ``count`` levels of the current task; the last one releases for real."""
+        _check_count(count)
+        self._release(current_async_task_ident(), count)
+
+    def green_count(self) -> int:
+        """The current thread's or greenlet's recursion level (0 if it holds nothing)."""
+        return self._level(current_green_task_ident())
+
+    def async_count(self) -> int:
+        """The current task's recursion level (0 if it holds nothing)."""
+        return self._level(current_async_task_ident())
+
+
+def _check_count(count: int) -> None:
+    if count < 1:
+        raise ValueError("count must be >= 1")
