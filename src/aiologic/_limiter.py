@@ -8,11 +8,11 @@ the waiter itself once it resumes, so a waiter cancelled at that moment simply p
 from __future__ import annotations
 
 from collections import deque
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import Reentrant, TokenQueue, async_park, green_park
+from aiologic._waiting import Owned, Reentrant, async_park, green_park
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["CapacityLimiter", "RCapacityLimiter"]
 
 
-class CapacityLimiter(TokenQueue):
+class CapacityLimiter(Owned):
     """At most ``total_tokens`` holders at once; each thread, greenlet or task holds at most one token."""
 
     __slots__ = ("__weakref__", "_borrowers", "_tokens", "_total_tokens", "_waiters")
@@ -175,24 +175,6 @@ class CapacityLimiter(TokenQueue):
     def async_borrowed(self) -> bool:
         """Whether the current task holds a token."""
         return current_async_task_ident() in self._borrowers
-
-    def __enter__(self) -> Self:
-        self._green_acquire(1, True, None)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._release(current_green_task_ident(), 1)
-
-    async def __aenter__(self) -> Self:
-        await self._async_acquire(1, True, None)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._release(current_async_task_ident(), 1)
 
     @property
     def total_tokens(self) -> int:

@@ -10,11 +10,10 @@ thread and the recursion level it asked for.
 from __future__ import annotations
 
 from collections import deque
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import Reentrant, TokenQueue, async_park, green_park
+from aiologic._waiting import Owned, Reentrant, async_park, green_park
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Lock", "RLock"]
 
 
-class Lock(TokenQueue):
+class Lock(Owned):
     """A lock owned by the thread, greenlet or task that acquired it; FIFO hand-off, no reentrancy."""
 
     __slots__ = ("__weakref__", "_count", "_owner", "_owner_thread", "_tokens", "_waiters")
@@ -215,24 +214,6 @@ class Lock(TokenQueue):
     def owner(self) -> tuple[str, int] | None:
         """The ``(library, id)`` identity of the holder, or ``None``."""
         return self._owner
-
-    def __enter__(self) -> Self:
-        self._green_acquire(1, True, None)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._release(current_green_task_ident(), 1)
-
-    async def __aenter__(self) -> Self:
-        await self._async_acquire(1, True, None)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._release(current_async_task_ident(), 1)
 
 
 class RLock(Reentrant, Lock):

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel import AsyncEvent, GreenEvent, current_async_task_ident, current_green_task_ident
 
-__all__ = ["Reentrant", "TokenQueue", "async_park", "green_park", "leave"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Owned", "Reentrant", "TokenQueue", "async_park", "green_park", "leave"]
 
 
 def leave(waiters: deque[Any], item: object) -> None:
@@ -129,7 +133,35 @@ class TokenQueue:
         return len(self._waiters)
 
 
-class Reentrant:
+class Owned(TokenQueue):
+    """Base of the primitives whose tokens belong to a task (``Lock``, ``CapacityLimiter``): ``with`` and
+    ``async with`` take one level as the current thread, greenlet or task, and give it back."""
+
+    __slots__ = ()
+    _green_acquire: Callable[[int, bool, float | None], bool]
+    _async_acquire: Callable[[int, bool, float | None], Coroutine[Any, Any, bool]]
+    _release: Callable[[tuple[str, int], int], None]
+
+    def __enter__(self) -> Self:
+        self._green_acquire(1, True, None)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._release(current_green_task_ident(), 1)
+
+    async def __aenter__(self) -> Self:
+        await self._async_acquire(1, True, None)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._release(current_async_task_ident(), 1)
+
+
+class Reentrant(Owned):
     """The ``count``-taking front of the reentrant primitives (``RLock``, ``RCapacityLimiter``).
 
     Put before the base class: it validates ``count`` and calls the base's ``_green_acquire``,
@@ -138,9 +170,6 @@ class Reentrant:
 
     __slots__ = ()
     _reentrant = True
-    _green_acquire: Callable[[int, bool, float | None], bool]
-    _async_acquire: Callable[[int, bool, float | None], Coroutine[Any, Any, bool]]
-    _release: Callable[[tuple[str, int], int], None]
 
     def _level(self, ident: tuple[str, int]) -> int:
         raise NotImplementedError
