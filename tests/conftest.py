@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from harness import ASYNC, CANCELLABLE, GREEN, LIBRARIES
@@ -31,3 +34,15 @@ def cancellable_library(request: pytest.FixtureRequest) -> str:
 def other_library(request: pytest.FixtureRequest) -> str:
     """A second library, for pairs: the waiter runs on ``library``, the waker on ``other_library``."""
     return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def frequent_switches() -> Iterator[None]:
+    """Switch threads as often as CPython allows, so that races and contention actually happen (a few
+    dozen rounds of work otherwise fit in one 5 ms switch interval and threads run one after another)."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)

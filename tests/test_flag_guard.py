@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import pickle
 import re
-import sys
 import threading
 import warnings
 from typing import Any
@@ -18,17 +17,6 @@ from aiologic.meta import DEFAULT, MISSING
 from harness import Task, run
 
 STATE_WARNING = "will no longer preserve the state"
-
-
-@pytest.fixture
-def frequent_switches() -> Any:
-    """Switch threads as often as CPython allows, so that races actually happen."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
 
 
 # --- Flag ---------------------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def fill(limiter: CapacityLimiter) -> Hog:
 # --- holders ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("frequent_switches")
 def test_at_most_total_tokens_borrowers_across_worlds(kind: Kind) -> None:
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 

@@ -193,6 +193,7 @@ def test_copies_are_fresh_locks(kind: type[Lock], how: str) -> None:
 # --- mutual exclusion and hand-off --------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("frequent_switches")
 def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -> None:
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 

@@ -83,6 +83,7 @@ def refill(sem: Semaphore, count: int) -> None:
 # --- holders ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("frequent_switches")
 def test_at_most_initial_value_holders_across_worlds(kind: Kind) -> None:
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 
