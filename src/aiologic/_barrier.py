@@ -43,6 +43,7 @@ class _Gate:
     _trip: list[None]
     _broken: bool
     _cyclic = False
+    _error: type[BaseException] = BrokenBarrierError  # what a broken wait raises
 
     def _new(self, parties: int | DefaultType) -> None:
         if parties is DEFAULT:
@@ -152,11 +153,11 @@ class _Gate:
             outcome = self._claim(item)
             if outcome is None:  # timed out before the group was complete: that breaks the barrier
                 self._break()
-                raise BrokenBarrierError
+                raise self._error
         else:
             outcome = item[1]
         if outcome is BROKEN:
-            raise BrokenBarrierError
+            raise self._error
         return outcome
 
     def _interrupted(self, item: list[Any]) -> None:
@@ -254,7 +255,7 @@ class Latch(_Gate):
         if not self._filling or self._broken:
             green_checkpoint()
             if self._broken:
-                raise BrokenBarrierError
+                raise self._error
             return
         self._green_wait(timeout)
 
@@ -263,7 +264,7 @@ class Latch(_Gate):
         if not self._filling or self._broken:
             await async_checkpoint()
             if self._broken:
-                raise BrokenBarrierError
+                raise self._error
             return
         await self._async_wait(timeout)
 
@@ -296,14 +297,14 @@ class Barrier(_Gate):
         """Block until this arrival's group is complete; returns the arrival index (0 first)."""
         if self._broken:
             green_checkpoint()
-            raise BrokenBarrierError
+            raise self._error
         return int(self._green_wait(timeout))
 
     async def with_(self, timeout: float | None = None) -> int:
         """Wait until this arrival's group is complete; returns the arrival index (0 first)."""
         if self._broken:
             await async_checkpoint()
-            raise BrokenBarrierError
+            raise self._error
         return int(await self._async_wait(timeout))
 
     def __await__(self) -> Generator[Any, Any, int]:
