@@ -94,7 +94,7 @@ class QueueCore:
             if not self._room():
                 if not block:
                     raise self._Full
-                loop_blocked(f"{type(self).__name__}.put")
+                loop_blocked(f"{type(self).__name__}.put", timeout)
                 if not _wait_for(self._not_full, self._room, timeout):
                     raise self._Full
             self._accept(item)
@@ -116,7 +116,7 @@ class QueueCore:
             if not self._ready():
                 if not block:
                     raise self._Empty
-                loop_blocked(f"{type(self).__name__}.get")
+                loop_blocked(f"{type(self).__name__}.get", timeout)
                 if not _wait_for(self._not_empty, self._ready, timeout):
                     raise self._Empty
             return self._take()

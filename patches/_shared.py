@@ -72,7 +72,7 @@ class OwnerlessLock(BoundedBinarySemaphore):
             return True
         if not blocking:
             return False
-        loop_blocked("lock")
+        loop_blocked("lock", timeout)
         return super().green_acquire(timeout=wait_timeout(timeout))
 
     async def async_acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:

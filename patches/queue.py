@@ -10,13 +10,25 @@ from a destructor or a signal handler: it stores its items in an ``aiologic.Simp
 from __future__ import annotations
 
 import queue
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiologic
 from aiologic._patching import loop_blocked
+from aiologic.lowlevel._threads import original
 
 from ._queues import QueueCore
 from .threading import Condition
+
+if TYPE_CHECKING:
+    from queue import LifoQueue as _LifoQueue
+    from queue import PriorityQueue as _PriorityQueue
+    from queue import Queue as _Queue
+    from queue import SimpleQueue as _SimpleQueue
+else:  # the standard library's classes, also when gevent patched queue before us
+    _LifoQueue = original("queue", "LifoQueue")
+    _PriorityQueue = original("queue", "PriorityQueue")
+    _Queue = original("queue", "Queue")
+    _SimpleQueue = original("queue", "SimpleQueue")
 
 __all__ = ["SWAPS", "LifoQueue", "PriorityQueue", "Queue", "SimpleQueue"]
 
@@ -28,7 +40,7 @@ def _check(block: bool, timeout: float | None) -> None:
         raise ValueError("'timeout' must be a non-negative number")
 
 
-class Queue(QueueCore, queue.Queue[_T]):
+class Queue(QueueCore, _Queue[_T]):
     """``queue.Queue``; also ``async_put``, ``async_get`` and ``async_join`` for tasks of any library."""
 
     _Empty = queue.Empty
@@ -97,15 +109,15 @@ class Queue(QueueCore, queue.Queue[_T]):
         await self._async_join()
 
 
-class LifoQueue(Queue[_T], queue.LifoQueue[_T]):
+class LifoQueue(Queue[_T], _LifoQueue[_T]):
     """``queue.LifoQueue``: the last item put is the first got."""
 
 
-class PriorityQueue(Queue[Any], queue.PriorityQueue[Any]):
+class PriorityQueue(Queue[Any], _PriorityQueue[Any]):
     """``queue.PriorityQueue``: the lowest item is got first."""
 
 
-class SimpleQueue(queue.SimpleQueue[_T]):
+class SimpleQueue(_SimpleQueue[_T]):
     """``queue.SimpleQueue``: unbounded, ``put`` never blocks (and is safe in destructors and signal
     handlers); also ``async_put`` and ``async_get``."""
 
@@ -128,7 +140,7 @@ class SimpleQueue(queue.SimpleQueue[_T]):
         _check(block, timeout)
         items = self._items
         if block and not items:
-            loop_blocked("SimpleQueue.get")
+            loop_blocked("SimpleQueue.get", timeout)
         try:
             return items.green_get(blocking=block, timeout=timeout)
         except aiologic.QueueEmpty:

@@ -18,11 +18,24 @@ import aiologic
 from aiologic._barrier import BROKEN
 from aiologic._patching import loop_blocked
 from aiologic.lowlevel import current_green_task_ident
+from aiologic.lowlevel._threads import original
 
 from ._shared import OwnerlessLock, lock_timeout, wait_timeout
 
 if TYPE_CHECKING:
+    from threading import Barrier as _Barrier
+    from threading import BoundedSemaphore as _BoundedSemaphore
+    from threading import Condition as _Condition
+    from threading import Event as _Event
+    from threading import Semaphore as _Semaphore
+
     from typing_extensions import Self
+else:  # the standard library's classes, also when gevent or eventlet patched threading before us
+    _Barrier = original("threading", "Barrier")
+    _BoundedSemaphore = original("threading", "BoundedSemaphore")
+    _Condition = original("threading", "Condition")
+    _Event = original("threading", "Event")
+    _Semaphore = original("threading", "Semaphore")
 
 __all__ = ["SWAPS", "Barrier", "BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]
 
@@ -66,7 +79,7 @@ class RLock(aiologic.RLock):
             return True
         if not blocking:
             return False
-        loop_blocked("RLock")
+        loop_blocked("RLock", timeout_)
         return self._green_acquire(1, True, timeout_)
 
     def __enter__(self) -> bool:  # type: ignore[override]
@@ -121,7 +134,7 @@ class RLock(aiologic.RLock):
         )
 
 
-class Condition(aiologic.Condition[Any, Any], threading.Condition):
+class Condition(aiologic.Condition[Any, Any], _Condition):
     """``threading.Condition`` over any lock (default: a new patched ``RLock``); also ``async_wait``,
     ``async_wait_for`` and ``async with``. Notified waiters take the lock back in FIFO order."""
 
@@ -175,12 +188,12 @@ class Condition(aiologic.Condition[Any, Any], threading.Condition):
         """Release the lock, wait for a notification, take the lock back; ``False`` on timeout."""
         if not self._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
-        loop_blocked("Condition")
+        loop_blocked("Condition", timeout)
         return self._green_wait(wait_timeout(timeout), None)
 
     def wait_for(self, predicate: Callable[[], _T], timeout: float | None = None) -> _T:  # type: ignore[override]
         """Wait until ``predicate()`` is true (evaluated by this thread); returns its last value."""
-        loop_blocked("Condition")
+        loop_blocked("Condition", timeout)
         result: _T = super().wait_for(predicate, wait_timeout(timeout), delegate=False)
         return result
 
@@ -208,7 +221,7 @@ class Condition(aiologic.Condition[Any, Any], threading.Condition):
         return super().notify(-1)
 
 
-class Semaphore(aiologic.Semaphore, threading.Semaphore):
+class Semaphore(aiologic.Semaphore, _Semaphore):
     """``threading.Semaphore``; also ``async_acquire`` and ``async with``."""
 
     def __new__(cls, value: int = 1) -> Self:
@@ -230,7 +243,7 @@ class Semaphore(aiologic.Semaphore, threading.Semaphore):
             return True
         if not blocking:
             return False
-        loop_blocked(type(self).__name__)
+        loop_blocked(type(self).__name__, timeout)
         return self.green_acquire(timeout=wait_timeout(timeout))
 
     def __enter__(self) -> bool:  # type: ignore[override]
@@ -251,7 +264,7 @@ class Semaphore(aiologic.Semaphore, threading.Semaphore):
         return len(self._tokens)
 
 
-class BoundedSemaphore(Semaphore, aiologic.BoundedSemaphore, threading.BoundedSemaphore):
+class BoundedSemaphore(Semaphore, aiologic.BoundedSemaphore, _BoundedSemaphore):
     """``threading.BoundedSemaphore``: releasing beyond the initial value raises ``ValueError``."""
 
     def __new__(cls, value: int = 1) -> Self:
@@ -277,7 +290,7 @@ class BoundedSemaphore(Semaphore, aiologic.BoundedSemaphore, threading.BoundedSe
             self._hand_off()
 
 
-class Event(aiologic.REvent, threading.Event):
+class Event(aiologic.REvent, _Event):
     """``threading.Event``; also ``await event.async_wait()``."""
 
     def __init__(self) -> None:
@@ -294,7 +307,7 @@ class Event(aiologic.REvent, threading.Event):
         """Block until the flag is set (``True``) or ``timeout`` passed (``False``)."""
         if not self._unset:
             return True
-        loop_blocked("Event")
+        loop_blocked("Event", timeout)
         return super().wait(wait_timeout(timeout))
 
     async def async_wait(self, timeout: float | None = None) -> bool:
@@ -312,7 +325,7 @@ class _ActionFailed:
         self.error = error
 
 
-class Barrier(aiologic.RBarrier, threading.Barrier):
+class Barrier(aiologic.RBarrier, _Barrier):
     """``threading.Barrier`` with ``action`` and a default ``timeout``; also ``await b.async_wait()``.
 
     The action runs in the thread that completes the group, before anyone is released; if it raises, the
@@ -363,9 +376,10 @@ class Barrier(aiologic.RBarrier, threading.Barrier):
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the group; returns the arrival index. A timeout breaks the barrier."""
+        timeout = self._timeout if timeout is None else timeout
         if len(self._waiters) + 1 < self._parties:
-            loop_blocked("Barrier")
-        return super().wait(wait_timeout(self._timeout if timeout is None else timeout))
+            loop_blocked("Barrier", timeout)
+        return super().wait(wait_timeout(timeout))
 
     async def async_wait(self, timeout: float | None = None) -> int:
         """The async form of :meth:`wait`."""

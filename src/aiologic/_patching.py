@@ -318,9 +318,12 @@ def _exempt(module_name: str) -> bool:
 _QUIET_CALLERS = frozenset({"threading"})
 
 
-def loop_blocked(what: str) -> None:
-    """Apply the policy before a patched sync wait blocks (called on the slow path only)."""
-    if _policy == "ignore" or current_async_library(failsafe=True) is None:
+def loop_blocked(what: str, timeout: float | None = None) -> None:
+    """Apply the policy before a patched sync wait blocks (called on the slow path only; a zero timeout
+    never blocks)."""
+    if _policy == "ignore" or (timeout is not None and timeout <= 0):
+        return
+    if current_async_library(failsafe=True) is None:
         return
     frame = sys._getframe(1)
     depth = 1
