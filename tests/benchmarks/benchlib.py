@@ -70,11 +70,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Case:
+    """One row of the table: what is measured, in which unit, and each implementation's trial."""
+
     name: str
     group: str
     unit: str  # e.g. "ns/op"
     scale: float  # seconds -> unit
-    ops: int  # operations per trial in a full run
+    ops: int  # operations per trial in a full run (a tenth with --quick); the contended rows: milliseconds
     repeat: int  # trials per implementation in a full run
     trials: Mapping[str, Trial]  # by implementation; "published" reuses "aiologic"
     baseline: str = ""  # what the stdlib/native column runs
@@ -238,6 +240,7 @@ def identity() -> dict[str, Any]:
         "version": str(aiologic.__version__),
         "patch_all": hasattr(aiologic, "patch_all"),
         "python": sys.version.split()[0],
+        "cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
     }
 
 

@@ -40,15 +40,16 @@ QUICK_REPEAT = 3
 class Worker:
     """A measuring process answering one JSON request per line; restarted if it hangs or dies."""
 
-    def __init__(self, name: str, env: dict[str, str], timeout: float) -> None:
+    def __init__(self, name: str, env: dict[str, str], timeout: float, cpu: int | None) -> None:
         self.name = name
         self.env = env
         self.timeout = timeout
+        self.pin = [] if cpu is None else ["--pin", str(cpu)]
         self.start()
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            [sys.executable, str(Path(__file__).resolve()), "--worker", *self.pin],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -116,12 +117,14 @@ def ensure_published(directory: Path) -> Path | None:
     return directory
 
 
-def start_workers(published: Path | None, timeout: float) -> tuple[dict[str, Worker], dict[str, Any]]:
-    workers = {"ours": Worker("ours", dict(os.environ), timeout)}
+def start_workers(
+    published: Path | None, timeout: float, cpu: int | None
+) -> tuple[dict[str, Worker], dict[str, Any]]:
+    workers = {"ours": Worker("ours", dict(os.environ), timeout, cpu)}
     if published is not None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(published), env.get("PYTHONPATH")]))
-        workers["published"] = Worker("published", env, timeout)
+        workers["published"] = Worker("published", env, timeout, cpu)
     identities = {name: worker.ask(op="hello") for name, worker in workers.items()}
     for name, found in identities.items():
         if "error" in found:
@@ -181,10 +184,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds one trial may take")
     parser.add_argument("--docs", action=argparse.BooleanOptionalAction, help="write docs/_generated")
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
+    parser.add_argument(
+        "--cpus",
+        choices=("one", "all"),
+        default="one",
+        help="pin every worker to one and the same CPU (the default), or let the OS place their threads",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pin", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
+        if args.pin is not None:  # threads and processes started from here inherit the mask
+            os.sched_setaffinity(0, {args.pin})
         benchlib.serve()
         return 0
     cases = select(benchlib.load_cases(), args.only)
@@ -194,7 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     published = None if args.no_published else ensure_published(args.published.resolve())
-    workers, identities = start_workers(published, args.timeout)
+    pinned = args.cpus == "one" and hasattr(os, "sched_setaffinity")
+    workers, identities = start_workers(
+        published, args.timeout, max(os.sched_getaffinity(0)) if pinned else None
+    )
     results: list[Result] = []
     try:
         for number, case in enumerate(cases, 1):
