@@ -15,6 +15,7 @@ from benchlib import IMPLEMENTATIONS, LABELS, Summary, Target
 if TYPE_CHECKING:
     from run import Result
 
+ROOT = Path(__file__).resolve().parents[2]
 PEERS = tuple(name for name in IMPLEMENTATIONS if name != "aiologic")
 RATIO_LABELS = {"stdlib": "÷stdlib", "janus": "÷janus", "culsans": "÷culsans", "published": "÷0.17.1"}
 HEADER = [
@@ -128,6 +129,11 @@ def machine() -> str:
     )
 
 
+def short(text: str) -> str:
+    """Paths inside the repository, written relative to it."""
+    return text.replace(f"{ROOT}{os.sep}", "")
+
+
 def notes(run: Run) -> list[tuple[str, list[str]]]:
     """The sections printed under the table: baselines, targets, skipped rows, errors, the run itself."""
     baselines = [f"{r.case.name}: {r.case.baseline}" for r in run.results if r.case.baseline]
@@ -140,14 +146,14 @@ def notes(run: Run) -> list[tuple[str, list[str]]]:
         f"{r.case.name}, {LABELS[name]}: {error}" for r in run.results for name, error in r.errors.items()
     ]
     workers = [
-        f"{name} worker: aiologic {i['version']} from {i['aiologic']}, CPUs {i['cpus']}"
+        f"{name} worker: aiologic {i['version']} from {short(i['aiologic'])}, CPUs {i['cpus']}"
         for name, i in run.identities.items()
     ]
     about = [
         f"machine: {machine()}",
         f"run: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {run.elapsed:.0f} s"
         + (" (--quick)" if run.quick else ""),
-        f"command: tests/benchmarks/run.py {run.arguments}".rstrip(),
+        short(f"command: tests/benchmarks/run.py {run.arguments}").rstrip(),
         *workers,
     ]
     sections = [("stdlib/native column", baselines), ("targets", targets), ("skipped", skipped)]

@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     import report
 
     run = report.Run(results, identities, elapsed, args.quick, " ".join(sys.argv[1:]))
-    print(report.text(run))
+    print(report.text(run), flush=True)
     if args.docs or (args.docs is None and not args.quick and not args.only):
         for path in report.write_docs(run, HERE.parents[1] / "docs" / "_generated"):
             print(f"wrote {path}", file=sys.stderr)
