@@ -201,11 +201,15 @@ def rst(run: Run, images: list[str]) -> str:
             else:
                 out += [f"     - | {value}", f"       | ÷ {share}"]
         out.append(f"     - {target}" if target else "     -")
-    for title, items in notes(run):
-        if items:
-            out += ["", f"**{title[0].upper()}{title[1:]}**", "", *(f"- {item}" for item in items)]
     for image in images:
         out += ["", f".. image:: {image}", "   :width: 100%"]
+    for title, items in notes(run):
+        if items:
+            items = [
+                f"command: ``{i.removeprefix('command: ')}``" if i.startswith("command: ") else i
+                for i in items
+            ]
+            out += ["", f"**{title[0].upper()}{title[1:]}**", "", *(f"- {item}" for item in items)]
     return "\n".join(out) + "\n"
 
 
