@@ -33,5 +33,6 @@ templates_path: list[str] = []
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
 html_theme = "alabaster"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["benchmarks.css"]  # the Performance page's wide table
 html_title = f"aiologic {release}"
