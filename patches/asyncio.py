@@ -65,9 +65,7 @@ class Lock(OwnerlessLock, asyncio.Lock):  # type: ignore[misc]
 
     async def acquire(self) -> bool:  # type: ignore[override]
         """Acquire the lock, waiting in FIFO order; returns ``True``."""
-        if self._take():
-            return True
-        return await super().async_acquire()
+        return await self.async_acquire()
 
     async def __aenter__(self) -> None:  # type: ignore[override]
         await self.acquire()

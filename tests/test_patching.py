@@ -202,6 +202,7 @@ def test_objects_made_while_patched_keep_working_after_unpatching() -> None:
 
 
 def test_the_patch_api_is_public_and_lazy() -> None:
+    assert set(_patching.__all__) == aiologic._PATCHING  # the lazy table names exactly the engine's API
     code = """
         import sys, aiologic
         assert "aiologic._patching" not in sys.modules and "wrapt" not in sys.modules

@@ -172,7 +172,8 @@ def patched(*modules: str) -> Iterator[None]:
     names = _names(modules)
     with _lock:
         added = [name for name in names if name not in _applied]
-        patch(*added) if added else None
+        if added:
+            patch(*added)
     try:
         yield
     finally:
