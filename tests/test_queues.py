@@ -915,6 +915,25 @@ def test_subclass_hooks_are_honoured(library: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("cls", BOUNDED_CLASSES, ids=class_id)
+def test_subclass_redefining_one_hook_keeps_the_base_hooks(cls: type) -> None:
+    """A subclass that wraps one hook and calls the base one still gets the base container's order."""
+
+    class Doubling(cls):  # type: ignore[misc, valid-type]
+        def _put(self, item: Any) -> None:
+            super()._put(item * 2)
+
+    class Counting(cls):  # type: ignore[misc, valid-type]
+        def _get(self) -> Any:
+            return (super()._get(), len(self._data))
+
+    doubling = Doubling([3, 1], maxsize=4)
+    doubling.green_put(2)
+    assert drain(doubling) == expected_order(cls, [3, 1, 4])
+    counting = Counting([3, 1, 2])
+    assert drain(counting) == list(zip(expected_order(cls, [3, 1, 2]), [2, 1, 0], strict=True))
+
+
 def test_subclass_hooks_receive_initial_items_and_repr_uses_subclass_name() -> None:
     q = MaxFirstQueue(iter([4, 8]), maxsize=3)
     assert q.calls == [("init", [4, 8], 3)]

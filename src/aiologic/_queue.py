@@ -1,26 +1,42 @@
 """Queues: ``SimpleQueue``/``SimpleLifoQueue`` (unbounded, non-blocking put) and ``Queue``/``LifoQueue``/
 ``PriorityQueue`` (optionally bounded, with the ``_init``/``_put``/``_get`` hooks of ``queue.Queue``).
 
-Design note. A queue is counted by semaphores: ``_items`` holds one permit per item that a getter may take,
-``_slots`` (bounded queues only) one per free place. A getter first takes an item permit (waiting in FIFO
-order if none is free), then an item. Because permits are handed straight to the oldest waiter and passed on
-when that waiter is cancelled at the moment it is served, an item is never lost or taken twice: a cancelled
-getter leaves its item in the queue for the next one, and a cancelled putter never inserted its item. The
-container hooks of ``Queue`` run under a short thread lock, never held across a wait; ``SimpleQueue`` needs
-none since ``deque`` appends and pops are atomic.
+Design note. A queue is counted by two pools of permits (``_Pool``, a semaphore without the API): ``_items``
+holds one permit per item that a getter may take, ``_places`` (bounded queues only) one per free place. A
+getter first takes an item permit (waiting in FIFO order if none is free), then an item; a putter takes a
+place permit, then inserts and adds an item permit. Because permits are handed straight to the oldest waiter
+and passed on when that waiter is cancelled at the moment it is served, an item is never lost or taken twice:
+a cancelled getter leaves its item in the queue for the next one, and a cancelled putter never inserted its
+item.
+
+Fast paths. While nobody waits, a put is an append to the container plus an append to the item permits, and
+a get a pop of a permit plus a pop from the container: no event, no waiter, no library detection (a
+checkpoint is skipped without asking which library runs the caller as long as none that checkpoints can be
+running, see ``_async_quiet``). The container is only touched by a caller that holds a permit for it, and a
+permit is added only after its item is in, so a get never finds the container empty.
+
+Atomicity and memory ordering. The permits are lists and waiter queues deques: ``list.append``/``pop`` and
+``deque.append``/``popleft`` are atomic under the GIL, and on free-threaded builds each runs under its
+object's own lock. The default containers are deques too, so ``Queue``, ``LifoQueue`` and the simple queues
+touch them without a mutex. A putter appends the item (under the deque's lock), then the permit (under the
+list's lock); a getter pops the permit, then the item. Lock release/acquire orders memory, so the getter that
+got the permit sees the item. Containers defined by subclass hooks (``PriorityQueue``'s heap, any user
+``_init``/``_put``/``_get``) may run Python code in the middle of an update, so their hooks run under a short
+thread lock, never held across a wait.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiologic._reprs import object_repr
-from aiologic._semaphore import Semaphore
-from aiologic.lowlevel import async_checkpoint, green_checkpoint
+from aiologic._waiting import TokenQueue, async_park, green_park
+from aiologic.lowlevel import async_checkpoint, create_async_event, create_green_event, green_checkpoint
+from aiologic.lowlevel._checkpoints import _async_quiet, _green_quiet
 from aiologic.lowlevel._threads import original
 from aiologic.meta import MISSING, MissingType
 
@@ -57,12 +73,117 @@ def _warn_state() -> None:
     )
 
 
-class _Contents(Generic[_T]):
-    """What both queue families share: the content, copying and pickling."""
+def _oldest(data: Any) -> Callable[[], Any]:
+    """The deque method that takes the oldest item out (FIFO)."""
+    return data.popleft  # type: ignore[no-any-return]
 
-    __slots__ = ()
+
+def _newest(data: Any) -> Callable[[], Any]:
+    """The deque method that takes the newest item out (LIFO)."""
+    return data.pop  # type: ignore[no-any-return]
+
+
+class _Pool(TokenQueue):
+    """One kind of a queue's permits (items to take or places to fill) and the FIFO of callers waiting."""
+
+    __slots__ = ("_tokens", "_waiters")
+
+    def __init__(self, count: int) -> None:
+        self._tokens = [None] * count
+        self._waiters = deque()
+
+    def take(self) -> bool:
+        """Take a free permit if nobody waits for one (a newcomer never barges ahead of waiters)."""
+        if self._waiters:
+            return False
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Add a permit: to the oldest waiter, else to the free ones."""
+        if self._waiters:
+            self._hand_off()
+        else:
+            self._tokens.append(None)
+            if self._waiters:  # a waiter queued after our look and found no free permit: serve it
+                self._wake_up()
+
+    def green_checkpoint(self) -> None:
+        """The checkpoint of a green fast path that took a permit: on failure the permit goes back."""
+        try:
+            green_checkpoint()
+        except BaseException:
+            self._hand_off()
+            raise
+
+    async def async_checkpoint(self) -> None:
+        """The checkpoint of an async fast path that took a permit: on failure the permit goes back."""
+        try:
+            await async_checkpoint()
+        except BaseException:
+            self._hand_off()
+            raise
+
+    def green_wait(self, blocking: bool, timeout: float | None) -> bool:
+        """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout or not blocking."""
+        if not blocking:
+            return False
+        event = create_green_event()
+        item = (event,)
+        self._waiters.append(item)
+        self._wake_up()
+        return green_park(event, timeout, self._waiters, item, self._hand_off)
+
+    async def async_wait(self, blocking: bool, timeout: float | None) -> bool:
+        """The async form of :meth:`green_wait`."""
+        if not blocking:
+            return False
+        event = create_async_event()
+        item = (event,)
+        self._waiters.append(item)
+        self._wake_up()
+        return await async_park(event, timeout, self._waiters, item, self._hand_off)
+
+
+class _Contents(Generic[_T]):
+    """What both queue families share: the container and its hooks, putting in, getting, copying, pickling."""
+
+    __slots__ = ("__weakref__", "_data", "_items", "_mutex", "_overflow", "_places", "_pull", "_push")
     _data: Any
-    _items: Semaphore
+    _items: _Pool
+    _places: _Pool | None
+    _overflow: list[None]
+    _mutex: Any
+    # A class whose hooks are the deque ones below (``_taker`` may change which end a get takes from) puts
+    # and gets through bound deque methods without a mutex (see the design note); otherwise through its
+    # hooks under the mutex.
+    _push: Callable[[_T], object] | None
+    _pull: Callable[[], _T] | None
+    _atomic: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hooks = ("_init", "_put", "_get")
+        cls._atomic = all(getattr(cls, hook) is getattr(_Contents, hook) for hook in hooks)
+
+    def _setup(self, items: Iterable[_T], maxsize: int | None) -> None:
+        cls = type(self)
+        self._mutex = None if cls._atomic else _create_rlock()
+        self._init(items, maxsize or 0)
+        data = self._data
+        if cls._atomic:
+            self._push = data.append
+            self._pull = cls._taker(data)
+        else:
+            self._push = self._pull = None
+        length = len(data)
+        self._items = _Pool(length)
+        self._places = None if maxsize is None else _Pool(max(maxsize - length, 0))
+        # Initial items beyond maxsize: the gets that take them must not free a place.
+        self._overflow = [None] * max(length - maxsize, 0) if maxsize is not None else []
 
     def __len__(self) -> int:
         return len(self._data)
@@ -95,6 +216,71 @@ class _Contents(Generic[_T]):
             _warn_state()
         return super().__reduce_ex__(protocol)
 
+    # container hooks ---------------------------------------------------------------------------------------
+
+    _taker = staticmethod(_oldest)
+
+    def _init(self, items: Iterable[_T], maxsize: int) -> None:
+        self._data = deque(items)
+
+    def _put(self, item: _T) -> None:
+        self._data.append(item)
+
+    def _get(self) -> _T:
+        return self._taker(self._data)()  # type: ignore[no-any-return]
+
+    # putting in and getting -------------------------------------------------------------------------------
+
+    def _insert(self, item: _T) -> None:
+        """Put ``item`` into the container (the caller holds a place, if bounded) and add its permit."""
+        push = self._push
+        if push is not None:
+            push(item)
+        else:
+            with self._mutex:
+                self._put(item)
+        self._items.release()
+
+    def _remove(self) -> _T:
+        """Take an item out of the container (the caller holds its permit) and free its place."""
+        pull = self._pull
+        if pull is not None:
+            item = pull()
+        else:
+            with self._mutex:
+                item = self._get()
+        places = self._places
+        if places is not None:
+            overflow = self._overflow
+            if overflow:
+                try:
+                    overflow.pop()
+                except IndexError:
+                    places.release()
+            else:
+                places.release()
+        return item
+
+    def green_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
+        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
+        items = self._items
+        if items.take():
+            if blocking and not _green_quiet[0]:
+                items.green_checkpoint()
+        elif not items.green_wait(blocking, timeout):
+            raise QueueEmpty
+        return self._remove()
+
+    async def async_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
+        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
+        items = self._items
+        if items.take():
+            if blocking and not _async_quiet():
+                await items.async_checkpoint()
+        elif not await items.async_wait(blocking, timeout):
+            raise QueueEmpty
+        return self._remove()
+
     @property
     def getting(self) -> int:
         """The number of getters waiting now."""
@@ -104,12 +290,11 @@ class _Contents(Generic[_T]):
 class SimpleQueue(_Contents[_T]):
     """An unbounded FIFO queue: ``put()`` never blocks and works from anywhere, gets wait in FIFO order."""
 
-    __slots__ = ("__weakref__", "_data", "_items")
+    __slots__ = ()
 
     def __new__(cls, items: Iterable[_T] | MissingType = MISSING, /) -> Self:
         self = object.__new__(cls)
-        self._data = deque() if items is MISSING else deque(items)
-        self._items = Semaphore(len(self._data))
+        self._setup(() if items is MISSING else items, None)
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -122,37 +307,21 @@ class SimpleQueue(_Contents[_T]):
         state = f"length={length}" if length else f"length=0, getting={self._items.waiting}"
         return object_repr(self, repr(self._content()), state)
 
-    def _take(self) -> _T:
-        return self._data.popleft()  # type: ignore[no-any-return]
-
     def put(self, item: _T) -> None:
         """Add ``item``; never blocks, never yields (safe in signal handlers and from any thread)."""
-        self._data.append(item)
-        self._items.release()
+        self._insert(item)
 
     def green_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
         """``put`` with a checkpoint before the item goes in (an interruption there leaves it out)."""
-        if blocking:
+        if blocking and not _green_quiet[0]:
             green_checkpoint()
-        self.put(item)
+        self._insert(item)
 
     async def async_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
         """``put`` with a checkpoint before the item goes in (a cancellation there leaves it out)."""
-        if blocking:
+        if blocking and not _async_quiet():
             await async_checkpoint()
-        self.put(item)
-
-    def green_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
-        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
-        if not self._items.green_acquire(blocking=blocking, timeout=timeout):
-            raise QueueEmpty
-        return self._take()
-
-    async def async_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
-        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
-        if not await self._items.async_acquire(blocking=blocking, timeout=timeout):
-            raise QueueEmpty
-        return self._take()
+        self._insert(item)
 
     @property
     def putting(self) -> int:
@@ -169,20 +338,15 @@ class SimpleLifoQueue(SimpleQueue[_T]):
     """An unbounded LIFO queue: the newest item comes out first."""
 
     __slots__ = ()
-
-    def _take(self) -> _T:
-        return self._data.pop()  # type: ignore[no-any-return]
+    _taker = staticmethod(_newest)
 
 
 class Queue(_Contents[_T]):
     """A FIFO queue, unbounded or bounded by ``maxsize``; subclasses may redefine the container through
-    ``_init(items, maxsize)``, ``_put(item)`` and ``_get()``, which run under an internal mutex."""
+    ``_init(items, maxsize)``, ``_put(item)`` and ``_get()``, which then run under an internal mutex."""
 
-    __slots__ = ("__weakref__", "_data", "_items", "_maxsize", "_mutex", "_overflow", "_slots")
+    __slots__ = ("_maxsize",)
     _maxsize: int
-    _mutex: Any
-    _overflow: list[None]
-    _slots: Semaphore | None
 
     def __new__(
         cls, items: Iterable[_T] | int | MissingType | None = MISSING, /, maxsize: int | None = None
@@ -194,13 +358,7 @@ class Queue(_Contents[_T]):
             raise ValueError("maxsize must be >= 1 or None")
         self = object.__new__(cls)
         self._maxsize = 0 if maxsize is None else maxsize
-        self._mutex = _create_rlock()
-        self._init([] if items is MISSING else items, self._maxsize)
-        length = len(self._data)
-        self._items = Semaphore(length)
-        self._slots = None if maxsize is None else Semaphore(max(maxsize - length, 0))
-        # Initial items beyond maxsize: the gets that take them must not free a place.
-        self._overflow = [None] * max(length - self._maxsize, 0) if maxsize is not None else []
+        self._setup([] if items is MISSING else items, maxsize)
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -222,63 +380,31 @@ class Queue(_Contents[_T]):
             state = f"length={length}"
         return object_repr(self, args, state)
 
-    # container hooks (called under the mutex) ---------------------------------------------------------------
-
-    def _init(self, items: Iterable[_T], maxsize: int) -> None:
-        self._data = deque(items)
-
-    def _put(self, item: _T) -> None:
-        self._data.append(item)
-
-    def _get(self) -> _T:
-        return self._data.popleft()  # type: ignore[no-any-return]
-
-    # putting and getting ----------------------------------------------------------------------------------
-
-    def _insert(self, item: _T) -> None:
-        with self._mutex:
-            self._put(item)
-        self._items.release()
-
-    def _remove(self) -> _T:
-        with self._mutex:
-            item = self._get()
-        if self._slots is not None:
-            try:
-                self._overflow.pop()
-            except IndexError:
-                self._slots.release()
-        return item
-
     def green_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
         """Add ``item``, waiting in FIFO order while the queue is full; ``QueueFull`` if no place came."""
-        if self._slots is None:
-            if blocking:
+        places = self._places
+        if places is None:
+            if blocking and not _green_quiet[0]:
                 green_checkpoint()
-        elif not self._slots.green_acquire(blocking=blocking, timeout=timeout):
+        elif places.take():
+            if blocking and not _green_quiet[0]:
+                places.green_checkpoint()
+        elif not places.green_wait(blocking, timeout):
             raise QueueFull
         self._insert(item)
 
     async def async_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
         """Add ``item``, waiting in FIFO order while the queue is full; ``QueueFull`` if no place came."""
-        if self._slots is None:
-            if blocking:
+        places = self._places
+        if places is None:
+            if blocking and not _async_quiet():
                 await async_checkpoint()
-        elif not await self._slots.async_acquire(blocking=blocking, timeout=timeout):
+        elif places.take():
+            if blocking and not _async_quiet():
+                await places.async_checkpoint()
+        elif not await places.async_wait(blocking, timeout):
             raise QueueFull
         self._insert(item)
-
-    def green_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
-        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
-        if not self._items.green_acquire(blocking=blocking, timeout=timeout):
-            raise QueueEmpty
-        return self._remove()
-
-    async def async_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
-        """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
-        if not await self._items.async_acquire(blocking=blocking, timeout=timeout):
-            raise QueueEmpty
-        return self._remove()
 
     @property
     def maxsize(self) -> int:
@@ -288,7 +414,7 @@ class Queue(_Contents[_T]):
     @property
     def putting(self) -> int:
         """The number of putters waiting now."""
-        return 0 if self._slots is None else self._slots.waiting
+        return 0 if self._places is None else self._places.waiting
 
     @property
     def waiting(self) -> int:
@@ -300,9 +426,7 @@ class LifoQueue(Queue[_T]):
     """A queue that returns the newest item first."""
 
     __slots__ = ()
-
-    def _get(self) -> _T:
-        return self._data.pop()  # type: ignore[no-any-return]
+    _taker = staticmethod(_newest)
 
 
 class PriorityQueue(Queue[_T]):
