@@ -59,21 +59,16 @@ _override: ContextVar[tuple[int, bool] | None] = ContextVar("aiologic_checkpoint
 # identity) and skip the checkpoint call altogether; a library missing from it goes through the full check.
 _quiet = {library: True for library, enabled in _enabled.items() if not enabled}
 _green_quiet = [not any(_enabled[library] for library in _GREEN_LIBRARIES)]
-# The async libraries whose checkpoints the environment turned on (trio by default). A library that is not
-# imported runs nobody, so while none of these is, no async checkpoint is due: ``_async_quiet`` says so
-# without detecting the caller's library (which costs more than the rest of a queue's fast path).
-_loud_async = tuple(library for library in _ASYNC_LIBRARIES if _enabled[library])
+# A library that is not imported runs nobody. So while no override was ever used (``_quiet`` is not empty)
+# and the module named here is not imported, no async checkpoint can be due, whichever library runs the
+# caller, and a fast path may skip detecting it (which costs more than a whole queue put):
+#     if blocking and not (_quiet and _loud_async not in _modules): <the full async checkpoint>
+# It names the one async library whose checkpoints the environment turned on (trio by default); "sys", always
+# imported (no shortcut), when there are several; a name no module can have when there is none.
+_loud = [library for library in _ASYNC_LIBRARIES if _enabled[library]]
+_loud_async = _loud[0] if len(_loud) == 1 else "sys" if _loud else "<none>"
+del _loud
 _modules = sys.modules
-
-
-def _async_quiet() -> bool:
-    """Whether no async checkpoint can be due now, whichever library runs the caller (``False``: maybe)."""
-    if not _quiet:  # an override was used, or every library checkpoints
-        return False
-    for library in _loud_async:  # noqa: SIM110 - all() and any() cost more than the whole check
-        if library in _modules:
-            return False
-    return True
 
 
 def _get_override() -> bool | None:
