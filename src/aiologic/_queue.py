@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -94,10 +94,11 @@ class _Pool(TokenQueue):
 
     def take(self) -> bool:
         """Take a free permit if nobody waits for one (a newcomer never barges ahead of waiters)."""
-        if self._waiters:
+        tokens = self._tokens
+        if self._waiters or not tokens:  # the look spares raising IndexError on the way to wait
             return False
         try:
-            self._tokens.pop()
+            tokens.pop()
         except IndexError:
             return False
         return True
@@ -127,25 +128,24 @@ class _Pool(TokenQueue):
             self._hand_off()
             raise
 
-    def green_wait(self, blocking: bool, timeout: float | None) -> bool:
-        """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout or not blocking."""
-        if not blocking:
-            return False
+    def green_wait(self, timeout: float | None) -> bool:
+        """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout."""
         event = create_green_event()
         item = (event,)
         self._waiters.append(item)
-        self._wake_up()
+        if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)
+            self._wake_up()
         return green_park(event, timeout, self._waiters, item, self._hand_off)
 
-    async def async_wait(self, blocking: bool, timeout: float | None) -> bool:
-        """The async form of :meth:`green_wait`."""
-        if not blocking:
-            return False
+    def async_wait(self, timeout: float | None) -> Awaitable[bool]:
+        """The async form of :meth:`green_wait`: a plain function returning the park, which spares a
+        coroutine level on each suspension and resumption."""
         event = create_async_event()
         item = (event,)
         self._waiters.append(item)
-        self._wake_up()
-        return await async_park(event, timeout, self._waiters, item, self._hand_off)
+        if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)
+            self._wake_up()
+        return async_park(event, timeout, self._waiters, item, self._hand_off)
 
 
 class _Contents(Generic[_T]):
@@ -267,7 +267,7 @@ class _Contents(Generic[_T]):
         if items.take():
             if blocking and not _green_quiet[0]:
                 items.green_checkpoint()
-        elif not items.green_wait(blocking, timeout):
+        elif not blocking or not items.green_wait(timeout):
             raise QueueEmpty
         return self._remove()
 
@@ -277,7 +277,7 @@ class _Contents(Generic[_T]):
         if items.take():
             if blocking and not (_quiet and _loud_async not in _modules):
                 await items.async_checkpoint()
-        elif not await items.async_wait(blocking, timeout):
+        elif not blocking or not await items.async_wait(timeout):
             raise QueueEmpty
         return self._remove()
 
@@ -389,7 +389,7 @@ class Queue(_Contents[_T]):
         elif places.take():
             if blocking and not _green_quiet[0]:
                 places.green_checkpoint()
-        elif not places.green_wait(blocking, timeout):
+        elif not blocking or not places.green_wait(timeout):
             raise QueueFull
         self._insert(item)
 
@@ -402,7 +402,7 @@ class Queue(_Contents[_T]):
         elif places.take():
             if blocking and not (_quiet and _loud_async not in _modules):
                 await places.async_checkpoint()
-        elif not await places.async_wait(blocking, timeout):
+        elif not blocking or not await places.async_wait(timeout):
             raise QueueFull
         self._insert(item)
 

@@ -164,14 +164,13 @@ class AsyncEvent(Event):
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self._wait(None)
+        return (yield from self.with_(None))
 
+    # The primitives park through ``with_``, so it is the one without a wrapping generator: every level
+    # costs on each suspension and resumption.
     @coroutine
     def with_(self, timeout: float | None = None) -> Generator[Any, Any, bool]:
         """Wait until set (``True``) or until ``timeout`` seconds passed (``False``)."""
-        return (yield from self._wait(timeout))
-
-    def _wait(self, timeout: float | None) -> Generator[Any, Any, bool]:
         if not self._unset:
             if self._cancelled:
                 return False

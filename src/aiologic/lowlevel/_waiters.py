@@ -345,9 +345,7 @@ def _resolve(future: Any, result: bool) -> None:
 
 
 def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
-    from asyncio import get_running_loop
-
-    loop = get_running_loop()
+    loop = _modules["asyncio"].get_running_loop()  # detected: imported and running
     future = loop.create_future()
     thread_ident = get_ident()
 
