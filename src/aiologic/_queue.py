@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiologic._reprs import object_repr
 from aiologic._waiting import TokenQueue, async_park, green_park
-from aiologic.lowlevel import async_checkpoint, create_async_event, create_green_event, green_checkpoint
+from aiologic.lowlevel import AsyncEvent, GreenEvent, async_checkpoint, green_checkpoint
 from aiologic.lowlevel._checkpoints import _green_quiet, _loud_async, _modules, _quiet
 from aiologic.lowlevel._threads import original
 from aiologic.meta import MISSING, MissingType
@@ -130,7 +130,7 @@ class _Pool(TokenQueue):
 
     def green_wait(self, timeout: float | None) -> bool:
         """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout."""
-        event = create_green_event()
+        event = GreenEvent()
         item = (event,)
         self._waiters.append(item)
         if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)
@@ -140,7 +140,7 @@ class _Pool(TokenQueue):
     def async_wait(self, timeout: float | None) -> Awaitable[bool]:
         """The async form of :meth:`green_wait`: a plain function returning the park, which spares a
         coroutine level on each suspension and resumption."""
-        event = create_async_event()
+        event = AsyncEvent()
         item = (event,)
         self._waiters.append(item)
         if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)

@@ -142,11 +142,12 @@ class GreenEvent(Event):
             green_checkpoint(force=self.force)
             return True
         self._claim()
-        try:
-            timeout = _validate_timeout(timeout)
-        except BaseException:
-            self._cancel()
-            raise
+        if timeout is not None:
+            try:
+                timeout = _validate_timeout(timeout)
+            except BaseException:
+                self._cancel()
+                raise
         library = current_green_library()
         if library == "threading":
             return _waiters.park_threading(self, timeout)
@@ -178,7 +179,8 @@ class AsyncEvent(Event):
             return True
         self._claim()
         try:
-            timeout = _validate_timeout(timeout)
+            if timeout is not None:
+                timeout = _validate_timeout(timeout)
             library = current_async_library()
         except BaseException:
             self._cancel()
