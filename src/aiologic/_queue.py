@@ -19,10 +19,13 @@ Atomicity and memory ordering. The permits are lists and waiter queues deques: `
 ``deque.append``/``popleft`` are atomic under the GIL, and on free-threaded builds each runs under its
 object's own lock. The default containers are deques too, so ``Queue``, ``LifoQueue`` and the simple queues
 touch them without a mutex. A putter appends the item (under the deque's lock), then the permit (under the
-list's lock); a getter pops the permit, then the item. Lock release/acquire orders memory, so the getter that
-got the permit sees the item. Containers defined by subclass hooks (``PriorityQueue``'s heap, any user
-``_init``/``_put``/``_get``) may run Python code in the middle of an update, so their hooks run under a short
-thread lock, never held across a wait.
+list's lock); a getter pops the permit (under the list's lock), then the item (under the deque's lock). The
+list's lock orders the permit's append before its pop, and each thread's program order does the rest, so the
+getter that got the permit sees the item. A waiter that queues itself then looks for a free permit, and a
+releaser that adds a permit then looks for a waiter, as in ``TokenQueue``: one of the two sees the other, so
+no permit stays free while someone waits for it. Containers defined by subclass hooks (``PriorityQueue``'s
+heap, any user ``_init``/``_put``/``_get``) may run Python code in the middle of an update, so their hooks run
+under a short thread lock, never held across a wait.
 """
 
 from __future__ import annotations
@@ -103,15 +106,6 @@ class _Pool(TokenQueue):
             return False
         return True
 
-    def release(self) -> None:
-        """Add a permit: to the oldest waiter, else to the free ones."""
-        if self._waiters:
-            self._hand_off()
-        else:
-            self._tokens.append(None)
-            if self._waiters:  # a waiter queued after our look and found no free permit: serve it
-                self._wake_up()
-
     def green_checkpoint(self) -> None:
         """The checkpoint of a green fast path that took a permit: on failure the permit goes back."""
         try:
@@ -128,24 +122,24 @@ class _Pool(TokenQueue):
             self._hand_off()
             raise
 
-    def green_wait(self, timeout: float | None) -> bool:
-        """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout."""
-        event = GreenEvent()
+    def _enqueue(self, event: GreenEvent | AsyncEvent) -> tuple[Any]:
+        """Queue a waiter on ``event``; its item in the waiter queue."""
         item = (event,)
         self._waiters.append(item)
         if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)
             self._wake_up()
-        return green_park(event, timeout, self._waiters, item, self._hand_off)
+        return item
+
+    def green_wait(self, timeout: float | None) -> bool:
+        """Wait in FIFO order for a permit that ``take`` did not get; ``False`` on timeout."""
+        event = GreenEvent()
+        return green_park(event, timeout, self._waiters, self._enqueue(event), self._hand_off)
 
     def async_wait(self, timeout: float | None) -> Awaitable[bool]:
         """The async form of :meth:`green_wait`: a plain function returning the park, which spares a
         coroutine level on each suspension and resumption."""
         event = AsyncEvent()
-        item = (event,)
-        self._waiters.append(item)
-        if self._tokens:  # freed since ``take``: serve the oldest waiter (a releaser that missed us)
-            self._wake_up()
-        return async_park(event, timeout, self._waiters, item, self._hand_off)
+        return async_park(event, timeout, self._waiters, self._enqueue(event), self._hand_off)
 
 
 class _Contents(Generic[_T]):
@@ -239,7 +233,7 @@ class _Contents(Generic[_T]):
         else:
             with self._mutex:
                 self._put(item)
-        self._items.release()
+        self._items._hand_off()
 
     def _remove(self) -> _T:
         """Take an item out of the container (the caller holds its permit) and free its place."""
@@ -256,9 +250,9 @@ class _Contents(Generic[_T]):
                 try:
                     overflow.pop()
                 except IndexError:
-                    places.release()
+                    places._hand_off()
             else:
-                places.release()
+                places._hand_off()
         return item
 
     def green_get(self, *, blocking: bool = True, timeout: float | None = None) -> _T:
