@@ -50,6 +50,8 @@ _applied: dict[str, list[tuple[ModuleType, str, Any, Any]]] = {}
 _policy: str = "warn"
 # dotted names whose patch_module() waits for their import -> stdlib module names to patch there
 _pending: dict[str, set[str]] = {}
+# callbacks told of every diagnosed loop block (the pytest plugin fails the test that caused one)
+_watchers: list[Callable[[str], None]] = []
 
 
 class LoopBlockWarning(RuntimeWarning):
@@ -304,7 +306,18 @@ def _place(where: str, found: tuple[str, str], module_name: str) -> UnpatchedPla
     return UnpatchedPlace(where, original, f"aiologic.patch_module({module_name!r}, {patchable!r})")
 
 
-_EXEMPT = ("threading", "queue", "asyncio", "_thread", "aiologic", "wrapt", "gevent", "eventlet", "importlib")
+_EXEMPT = (
+    "threading",
+    "queue",
+    "asyncio",
+    "_thread",
+    "_queue",
+    "aiologic",
+    "wrapt",
+    "gevent",
+    "eventlet",
+    "importlib",
+)
 
 
 def _exempt(module_name: str) -> bool:
@@ -337,6 +350,8 @@ def loop_blocked(what: str, timeout: float | None = None) -> None:
         f"a patched {what} blocks the thread running an event loop at "
         f"{frame.f_code.co_filename}:{frame.f_lineno}; use its async side in async code"
     )
+    for watcher in list(_watchers):
+        watcher(message)
     if _policy == "error":
         raise LoopBlockError(message)
     warnings.warn(message, LoopBlockWarning, stacklevel=depth + 1)
@@ -359,3 +374,10 @@ def set_loop_block_policy(policy: str) -> Callable[[], None]:
         _policy = previous
 
     return restore
+
+
+def watch_loop_blocks(watcher: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``watcher(message)`` for each loop block diagnosed from now on, in the blocking thread, before the
+    policy acts; returns a function that stops watching (used by the pytest plugin)."""
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)
