@@ -11,7 +11,9 @@ only shares its API.
 from __future__ import annotations
 
 import threading
+from _thread import RLock as _CRLock
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiologic
@@ -394,6 +396,25 @@ class Barrier(aiologic.RBarrier, _Barrier):
     def _state(self) -> int:
         return -1 if self._broken else 0
 
+
+def _trio_entry_queue_keeps_the_c_rlock(module: ModuleType) -> None:
+    """trio asserts that the lock of its entry queue is the C ``RLock``: a signal handler may take it
+    (``run_sync_soon``) while the main thread holds it, which only a lock without Python-level steps
+    survives. Each entry queue gets one, whatever ``threading.RLock`` was at trio's import."""
+    import wrapt
+
+    def init(wrapped: Callable[..., None], instance: Any, args: Any, kwargs: Any) -> None:
+        wrapped(*args, **kwargs)
+        instance.lock = _CRLock()
+
+    wrapt.wrap_function_wrapper(module, "EntryQueue.__init__", init)
+
+
+# modules that must keep an original primitive where the patch would hand them a replacement: the hook runs
+# when the module is imported
+KEEP_ORIGINALS: dict[str, Callable[[ModuleType], None]] = {
+    "trio._core._entry_queue": _trio_entry_queue_keeps_the_c_rlock,
+}
 
 SWAPS: dict[str, dict[str, Any]] = {
     "threading": {
