@@ -287,3 +287,86 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not reached")
         time.sleep(0.0005)
+
+
+async def until(t: Task, predicate: Callable[[], object], timeout: float = 10) -> None:
+    """Poll a condition from inside a body, yielding to the body's scheduler between looks."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await t.sleep(0.001)
+
+
+# --- primitives with green_acquire/async_acquire (locks, semaphores, capacity limiters) -------------------
+
+# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
+MIX = (*LIBRARIES, "threading", "asyncio")
+
+
+async def acquire(t: Task, primitive: Any, *args: Any, **kwargs: Any) -> bool:
+    return await t.call(primitive.green_acquire, primitive.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def release(t: Task, primitive: Any, *args: Any) -> None:
+    (primitive.green_release if t.green else primitive.async_release)(*args)
+
+
+def contend_across_worlds(
+    primitive: Any, capacity: int, rounds: int, inside: Callable[[Task], None] = lambda t: None
+) -> dict[str, int]:
+    """Two workers in every world of ``MIX`` each acquire ``primitive`` ``rounds`` times, all at once.
+
+    Inside, a worker calls ``inside(t)``, then keeps its hold until ``primitive.waiting`` reports another
+    worker queued behind it, so contention happens by construction rather than by the scheduler's grace. The
+    only holds that may end with nobody queued are those when every worker still running is holding, which
+    needs at most ``capacity`` workers left: so at most ``capacity * rounds`` holds are uncontended. Each hold
+    then does a read-yield-write of ``counter``, which loses increments if holders overlap.
+
+    Returns ``counter``, ``peak`` (most holders at once), ``inside`` (holders at the end: 0), ``holds`` and
+    ``contended`` (holds that saw a waiter).
+    """
+    state = {"counter": 0, "inside": 0, "peak": 0, "holds": 0, "contended": 0}
+    active = [2 * len(MIX)]  # workers not finished yet
+    meta = threading.Lock()  # guards the bookkeeping only: the critical section itself is the primitive's
+
+    def everyone_left_holds() -> bool:
+        with meta:
+            return state["inside"] >= active[0]
+
+    async def worker(t: Task) -> None:
+        queued = [False]  # whether this hold saw another worker queued behind it
+
+        def someone_queued_or_nobody_left() -> bool:
+            queued[0] = bool(primitive.waiting)
+            return queued[0] or everyone_left_holds()
+
+        for round_ in range(rounds):
+            assert await acquire(t, primitive, timeout=20) is True
+            with meta:
+                state["inside"] += 1
+                state["peak"] = max(state["peak"], state["inside"])
+            inside(t)
+            await until(t, someone_queued_or_nobody_left, timeout=20)
+            value = state["counter"]
+            await t.sleep(0)
+            state["counter"] = value + 1
+            with meta:
+                state["holds"] += 1
+                state["contended"] += queued[0]
+                state["inside"] -= 1
+                if round_ == rounds - 1:
+                    active[0] -= 1
+            release(t, primitive)
+
+    start = threading.Barrier(len(MIX))
+
+    async def body(t: Task) -> None:
+        start.wait(10)  # every world starts at once
+        await t.gather(worker, worker)
+
+    runners = [Running(library, body) for library in MIX]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert state["holds"] == 2 * len(MIX) * rounds
+    return state

@@ -26,13 +26,10 @@ import pytest
 
 from aiologic import Lock, RLock
 from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
-from harness import LIBRARIES, Running, Task, run, wait_until
+from harness import LIBRARIES, MIX, Running, Task, contend_across_worlds, run, wait_until
 
 ADDRESS = r"0x[0-9a-f]+"
 NAN = float("nan")
-
-# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
-MIX = (*LIBRARIES, "threading", "asyncio")
 
 
 @pytest.fixture(params=[Lock, RLock], ids=lambda cls: cls.__name__)
@@ -198,38 +195,14 @@ def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 
     Each critical section reads the counter, yields to its scheduler, then writes it back: any overlap loses
-    an increment.
+    an increment. Every holder waits for a waiter to queue behind it, so the holds really contend.
     """
     lock = kind()
     rounds = 40
-    state = {"counter": 0, "inside": 0, "overlaps": 0, "contended": 0}
-
-    async def worker(t: Task) -> None:
-        for _ in range(rounds):
-            assert await acquire(t, lock, timeout=20) is True
-            state["inside"] += 1
-            if state["inside"] != 1:
-                state["overlaps"] += 1
-            if lock.waiting:
-                state["contended"] += 1
-            value = state["counter"]
-            await t.sleep(0)
-            state["counter"] = value + 1
-            state["inside"] -= 1
-            release(t, lock)
-
-    start = threading.Barrier(len(MIX))
-
-    async def body(t: Task) -> None:
-        start.wait(10)  # every world starts at once, so they really contend
-        await t.gather(worker, worker)
-
-    runners = [Running(library, body) for library in MIX]
-    for runner in runners:
-        runner.result(timeout=50)
-    contended = state.pop("contended")
-    assert state == {"counter": len(MIX) * 2 * rounds, "inside": 0, "overlaps": 0}
-    assert contended > rounds  # the holders really had others queued behind them
+    state = contend_across_worlds(lock, 1, rounds)
+    assert state["counter"] == len(MIX) * 2 * rounds
+    assert state["peak"] == 1 and state["inside"] == 0
+    assert state["contended"] >= state["holds"] - rounds
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
 
 
