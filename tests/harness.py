@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -606,3 +608,18 @@ class Arrivals:
 
     def result(self) -> list[Any]:
         return self._running.result()  # type: ignore[no-any-return]
+
+
+# --- whole programs --------------------------------------------------------------------------------------
+
+
+def run_program(code: str) -> str:
+    """Run ``code`` (dedented) in a fresh interpreter, so what it patches stays there; return its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
