@@ -1,6 +1,6 @@
 """The patched classes end to end on the libraries test_patching_programs does not drive: eventlet green
 threads, curio tasks, and anyio tasks on both its backends, each waiting on patched stdlib primitives that a
-real OS thread feeds.
+real OS thread feeds; and a real library (urllib3) whose pool class the patch cannot reach by itself.
 
 Every program runs in a fresh interpreter that calls ``aiologic.patch_all()`` before anything else, so this
 process stays unpatched. The feeding thread acts only once the waiter is parked on the object (its
@@ -229,3 +229,104 @@ def test_eventlet_green_threads_wait_on_patched_primitives_fed_by_a_thread() -> 
     the OS thread that feeds them; a wait that blocked the hub's thread would never see that thread start."""
     pytest.importorskip("eventlet")
     assert run_program(PATCHED_FIRST + EVENTLET).strip() == "[42, True, ['ready']] 20"
+
+
+# --- a real library that binds a pool class before the patch ----------------------------------------------
+
+HTTP_SERVER = """
+    import http.server
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+    def pool_queue_after_request():
+        # A request through a PoolManager, then the type of the queue its pool keeps connections in.
+        with urllib3.PoolManager() as manager:
+            response = manager.request("GET", url + "hello", timeout=10, retries=False)
+            assert response.status == 200 and response.data == b"/hello", response.data
+            return type(manager.connection_from_url(url).pool)
+
+
+    def stop_serving():
+        server.shutdown()
+        server.server_close()
+        serving.join(10)
+"""
+
+URLLIB3_BEFORE = (
+    """
+    import queue, threading
+    import urllib3  # before the patch: its pool binds queue.LifoQueue as a class attribute
+
+    import aiologic
+    aiologic.patch_all()
+    from aiologic.patches import queue as patched_queue
+"""
+    + HTTP_SERVER
+    + """
+    places = [place for place in aiologic.patch_report() if place.place.startswith("urllib3.connectionpool.")]
+    for place in places:
+        print(place)
+    for fix in sorted({place.fix for place in places}):
+        exec(fix)
+    print(urllib3.HTTPConnectionPool.QueueCls is patched_queue.LifoQueue)
+    print(pool_queue_after_request() is patched_queue.LifoQueue)
+    print([place for place in aiologic.patch_report() if place.place.startswith("urllib3.connectionpool.")])
+    stop_serving()
+"""
+)
+
+URLLIB3_AFTER = (
+    """
+    import aiologic
+    aiologic.patch_all()
+    from aiologic.patches import queue as patched_queue
+
+    import queue, threading
+    import urllib3  # after the patch: nothing to fix
+"""
+    + HTTP_SERVER
+    + """
+    print([place for place in aiologic.patch_report() if place.place.startswith("urllib3.")])
+    print(pool_queue_after_request() is patched_queue.LifoQueue)
+    stop_serving()
+"""
+)
+
+
+def test_urllib3_imported_before_the_patch_is_reported_and_fixed() -> None:
+    """urllib3 binds ``QueueCls = queue.LifoQueue`` in ``ConnectionPool``'s body. Imported before
+    ``patch_all()``, that class attribute keeps the original: ``patch_report()`` names the place with the
+    ``patch_module`` call that fixes it; after the fix the attribute is the patched ``LifoQueue`` and a
+    PoolManager's pool, after a real request to a server on 127.0.0.1, keeps its connections in one.
+
+    (urllib3 2.x builds the default pool queue as ``queue.LifoQueue(maxsize)`` at call time, so its own pools
+    get the patched class even before the fix; code that reads ``QueueCls`` does not.)"""
+    pytest.importorskip("urllib3")
+    lines = run_program(URLLIB3_BEFORE).splitlines()
+    fix = "fix: aiologic.patch_module('urllib3.connectionpool', 'queue')"
+    assert (
+        f"urllib3.connectionpool.ConnectionPool.QueueCls holds the original queue.LifoQueue; {fix}" in lines
+    ), lines
+    assert all(line.endswith(fix) for line in lines[:-3]), lines
+    assert lines[-3:] == ["True", "True", "[]"], lines
+
+
+def test_urllib3_imported_after_the_patch_needs_no_fix() -> None:
+    pytest.importorskip("urllib3")
+    lines = run_program(URLLIB3_AFTER).splitlines()
+    assert lines == ["[]", "True"], lines
