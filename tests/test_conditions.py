@@ -19,7 +19,7 @@ import aiologic
 from aiologic import BusyResourceError, Condition
 from aiologic.lowlevel import current_green_task_ident
 from aiologic.meta import DEFAULT
-from harness import Running, Task, run, wait_until
+from harness import Running, Task, run, until, wait_until
 
 # --- lock kinds ---------------------------------------------------------------------------------------------
 
@@ -129,15 +129,6 @@ async def wait_for(
     t: Task, cv: Condition[Any, Any], predicate: Callable[[], Any], timeout: float | None = None, **kw: Any
 ) -> Any:
     return await t.call(cv.wait_for, cv.for_, predicate, timeout, **kw)
-
-
-async def until(t: Task, predicate: Callable[[], object]) -> None:
-    """Poll a condition from inside a body, yielding to the body's scheduler between looks."""
-    deadline = time.monotonic() + 10
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await t.sleep(0.001)
 
 
 async def wait_holding(t: Task, cv: Condition[Any, Any], timeout: float | None = 10) -> tuple[bool, bool]:

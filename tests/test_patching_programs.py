@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 import aiologic
+from harness import run_program
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +22,6 @@ def patched_all() -> Iterator[None]:
         yield
     finally:
         aiologic.unpatch_all()
-
-
-def run_program(code: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 LEGACY_PROGRAMS = """
