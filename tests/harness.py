@@ -619,7 +619,7 @@ def run_program(code: str) -> str:
         [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=45,  # inside pytest-timeout's 60 s, so a hung program fails with its stderr shown
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
