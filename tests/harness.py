@@ -615,11 +615,15 @@ class Arrivals:
 
 def run_program(code: str) -> str:
     """Run ``code`` (dedented) in a fresh interpreter, so what it patches stays there; return its stdout."""
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=45,  # inside pytest-timeout's 60 s, so a hung program fails with its stderr shown
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=45,  # inside pytest-timeout's 60 s, so that a hang is reported with what it printed
+        )
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
+        raise AssertionError(f"the program hung; its stderr:\n{stderr}") from None
     assert done.returncode == 0, done.stderr
     return done.stdout
