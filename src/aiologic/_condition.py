@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiologic._guard import BusyResourceError, ResourceGuard
-from aiologic._lock import Lock, RLock
+from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
 from aiologic._waiting import leave
 from aiologic.lowlevel import (
@@ -110,7 +110,7 @@ class _NoLock(_Adapter):
 
 
 class _AiologicLock(_Adapter):
-    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, thread, level)."""
+    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, owner key, thread, level)."""
 
     reparks = True
     lock: Lock
@@ -121,22 +121,23 @@ class _AiologicLock(_Adapter):
     def check(self, green: bool) -> Any:
         lock = self.lock
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if lock._owner != ident:
+        key = _key(ident)
+        if lock._owner != key:
             raise RuntimeError("cannot wait on un-acquired lock")
-        return (ident, get_ident(), lock._count)
+        return (ident, key, None if type(key) is int else get_ident(), lock._count)
 
     def release(self, state: Any) -> Any:
-        self.lock._release(state[0], state[2])
+        self.lock._release(state[0], state[3])
         return state
 
     def lock_item(self, event: Any, state: Any) -> Any:
-        return (event, *state)
+        return (event, *state[1:])
 
     def green_restore(self, state: Any) -> None:
-        _green_shielded(lambda: self.lock._green_acquire(state[2], True, None))
+        _green_shielded(lambda: self.lock._green_acquire(state[3], True, None))
 
     async def async_restore(self, state: Any) -> None:
-        await _async_shielded(lambda: self.lock._async_acquire(state[2], True, None))
+        await _async_shielded(lambda: self.lock._async_acquire(state[3], True, None))
 
     def green_enter(self) -> None:
         self.lock._green_acquire(1, True, None)
@@ -146,7 +147,7 @@ class _AiologicLock(_Adapter):
 
     def exit(self, green: bool) -> None:
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if self.lock._owner == ident:
+        if self.lock._owner == _key(ident):
             self.lock._release(ident, 1)
 
 
