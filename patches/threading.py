@@ -58,7 +58,7 @@ class Lock(OwnerlessLock):
         return bool(self.green_acquire(blocking, lock_timeout(blocking, timeout)))
 
     def __enter__(self) -> bool:  # type: ignore[override]
-        return bool(self.green_acquire())
+        return self._take() or bool(self.green_acquire())
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"
@@ -177,8 +177,10 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
 
     def _is_owned(self) -> bool:
         lock = self._lock
-        if hasattr(lock, "_is_owned"):
+        try:
             return bool(lock._is_owned())
+        except AttributeError:
+            pass
         if lock.acquire(False):
             lock.release()
             return False
@@ -257,10 +259,10 @@ class Semaphore(aiologic.Semaphore, _Semaphore):
             raise ValueError("can't specify timeout for non-blocking acquire")
         if self._take():
             return True
-        if not blocking:
-            return False
+        if not blocking or (timeout is not None and timeout <= 0 and plain_threads[0]):
+            return False  # a thread's zero timeout is one non-blocking try, as in the stdlib
         loop_blocked(type(self).__name__, timeout)
-        return self.green_acquire(timeout=wait_timeout(timeout))
+        return self.green_acquire(timeout=timeout)
 
     def __enter__(self) -> bool:  # type: ignore[override]
         return self.acquire()

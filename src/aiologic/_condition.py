@@ -23,7 +23,7 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aiologic._guard import BusyResourceError, ResourceGuard
+from aiologic._guard import BusyResourceError
 from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
 from aiologic._waiting import leave
@@ -351,13 +351,13 @@ class Condition(Generic[_L, _T]):
     or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
     """
 
-    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_guard", "_lock", "_timer", "_waiters")
+    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_lock", "_notifying", "_timer", "_waiters")
     _lock: Any
     _timer: Callable[[], Any]
     _custom_timer: bool
     _adapter: _Adapter
     _waiters: deque[_Waiter]
-    _guard: ResourceGuard
+    _notifying: list[None]  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
 
     def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
         if lock is DEFAULT:
@@ -368,7 +368,7 @@ class Condition(Generic[_L, _T]):
         self._timer = timer if self._custom_timer else itertools.count().__next__
         self._adapter = _adapter_for(lock)
         self._waiters = deque()
-        self._guard = ResourceGuard(action="notifying")
+        self._notifying = [None]
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -538,10 +538,18 @@ class Condition(Generic[_L, _T]):
         adapter = self._adapter
         if adapter.reparks and not adapter.held():
             raise RuntimeError("cannot notify on un-acquired lock")
-        with self._guard:
+        if not self._waiters and self._notifying:  # as if it came before any wait that is starting now
+            return 0
+        try:
+            self._notifying.pop()
+        except IndexError:
+            raise BusyResourceError("another task is already notifying this resource") from None
+        try:
             if deadline is None:
                 deadline = self._timer()
             return self._notify(count, deadline)
+        finally:
+            self._notifying.append(None)
 
     def _notify(self, count: int, deadline: Any) -> int:
         waiters = self._waiters
@@ -561,8 +569,8 @@ class Condition(Generic[_L, _T]):
                     continue
                 if waiter.predicate is not None and not self._holds(waiter, skipped):
                     continue
-                if waiter.event.cancelled():
-                    continue
+                # A waiter whose wait just failed is counted too: it finds itself gone from the queue and
+                # reports the notification (or, if it was cancelled, hands it on), so the two agree.
                 if self._adapter.reparks:
                     self._adapter.lock._waiters.append(waiter.lock_item)
                 else:
