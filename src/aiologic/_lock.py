@@ -30,7 +30,7 @@ from aiologic.lowlevel import (
     green_checkpoint,
 )
 from aiologic.lowlevel._checkpoints import _quiet
-from aiologic.lowlevel._fast import plain_threads
+from aiologic.lowlevel._fast import plain_threads, quiet_async
 from aiologic.lowlevel._threads import get_ident
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class Lock(Owned):
                 self._owner = ident
                 self._owner_thread = thread
                 self._count = count
-                if blocking and not _quiet.get(ident[0]):
+                if blocking and not (quiet_async[0] or _quiet.get(ident[0])):
                     try:
                         await async_checkpoint()
                     except BaseException:
