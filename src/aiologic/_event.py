@@ -74,7 +74,9 @@ class _Waitable:
         return await async_park(event, timeout, self._waiters, event)
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self.with_().__await__()
+        if self._is_set() and quiet_async[0]:  # with_()'s fast path, without creating its coroutine
+            return True
+        return (yield from self.with_().__await__())
 
     @property
     def waiting(self) -> int:
