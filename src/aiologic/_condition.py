@@ -23,8 +23,8 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aiologic._guard import BusyResourceError, ResourceGuard
-from aiologic._lock import Lock, RLock
+from aiologic._guard import BusyResourceError
+from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
 from aiologic._waiting import leave
 from aiologic.lowlevel import (
@@ -110,7 +110,7 @@ class _NoLock(_Adapter):
 
 
 class _AiologicLock(_Adapter):
-    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, thread, level)."""
+    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, owner key, thread, level)."""
 
     reparks = True
     lock: Lock
@@ -121,22 +121,23 @@ class _AiologicLock(_Adapter):
     def check(self, green: bool) -> Any:
         lock = self.lock
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if lock._owner != ident:
+        key = _key(ident)
+        if lock._owner != key:
             raise RuntimeError("cannot wait on un-acquired lock")
-        return (ident, get_ident(), lock._count)
+        return (ident, key, None if type(key) is int else get_ident(), lock._count)
 
     def release(self, state: Any) -> Any:
-        self.lock._release(state[0], state[2])
+        self.lock._release(state[0], state[3])
         return state
 
     def lock_item(self, event: Any, state: Any) -> Any:
-        return (event, *state)
+        return (event, *state[1:])
 
     def green_restore(self, state: Any) -> None:
-        _green_shielded(lambda: self.lock._green_acquire(state[2], True, None))
+        _green_shielded(lambda: self.lock._green_acquire(state[3], True, None))
 
     async def async_restore(self, state: Any) -> None:
-        await _async_shielded(lambda: self.lock._async_acquire(state[2], True, None))
+        await _async_shielded(lambda: self.lock._async_acquire(state[3], True, None))
 
     def green_enter(self) -> None:
         self.lock._green_acquire(1, True, None)
@@ -146,7 +147,7 @@ class _AiologicLock(_Adapter):
 
     def exit(self, green: bool) -> None:
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if self.lock._owner == ident:
+        if self.lock._owner == _key(ident):
             self.lock._release(ident, 1)
 
 
@@ -350,13 +351,13 @@ class Condition(Generic[_L, _T]):
     or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
     """
 
-    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_guard", "_lock", "_timer", "_waiters")
+    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_lock", "_notifying", "_timer", "_waiters")
     _lock: Any
     _timer: Callable[[], Any]
     _custom_timer: bool
     _adapter: _Adapter
     _waiters: deque[_Waiter]
-    _guard: ResourceGuard
+    _notifying: list[None]  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
 
     def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
         if lock is DEFAULT:
@@ -367,7 +368,7 @@ class Condition(Generic[_L, _T]):
         self._timer = timer if self._custom_timer else itertools.count().__next__
         self._adapter = _adapter_for(lock)
         self._waiters = deque()
-        self._guard = ResourceGuard(action="notifying")
+        self._notifying = [None]
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -537,10 +538,18 @@ class Condition(Generic[_L, _T]):
         adapter = self._adapter
         if adapter.reparks and not adapter.held():
             raise RuntimeError("cannot notify on un-acquired lock")
-        with self._guard:
+        if not self._waiters and self._notifying:  # as if it came before any wait that is starting now
+            return 0
+        try:
+            self._notifying.pop()
+        except IndexError:
+            raise BusyResourceError("another task is already notifying this resource") from None
+        try:
             if deadline is None:
                 deadline = self._timer()
             return self._notify(count, deadline)
+        finally:
+            self._notifying.append(None)
 
     def _notify(self, count: int, deadline: Any) -> int:
         waiters = self._waiters
@@ -560,8 +569,8 @@ class Condition(Generic[_L, _T]):
                     continue
                 if waiter.predicate is not None and not self._holds(waiter, skipped):
                     continue
-                if waiter.event.cancelled():
-                    continue
+                # A waiter whose wait just failed is counted too: it finds itself gone from the queue and
+                # reports the notification (or, if it was cancelled, hands it on), so the two agree.
                 if self._adapter.reparks:
                     self._adapter.lock._waiters.append(waiter.lock_item)
                 else:
