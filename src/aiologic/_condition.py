@@ -12,6 +12,17 @@ it. One wake-up per notified waiter, no stampede on the lock, and the lock order
 A wait always ends holding the lock again: re-acquiring ignores the timeout and is shielded from
 cancellation, which is re-raised afterwards. A waiter that was notified but then cancelled hands its
 notification on with ``notify()``.
+
+Who decides whether a wait that ends by timeout (or cancellation) was notified: each waiter carries a one-item
+``claim`` list, and exactly one side pops it. ``notify()`` pops it to notify the waiter (and only then counts
+it); the waiter pops it when its wait ends without a wake-up, to leave unnotified. ``list.pop`` is atomic (the
+GIL; a per-object lock on free-threaded builds), so the two outcomes exclude each other, and a waiter that
+finds its claim gone knows that a notify counted it: it reports ``True`` (or passes the notification on). The
+waiter queue is not the arbiter, because a notifier takes waiters out of it without notifying them: one whose
+wait already ended (``event.cancelled()``, it will leave by itself) and, for the length of a delegated
+predicate, one it then puts back. With the queue as the arbiter, a waiter that timed out in either window
+could not remove itself and reported ``True`` for a notification nobody counted (and, when cancelled, passed
+on one that never existed), and a waiter put back after it had left stayed in the queue for good.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ _L = TypeVar("_L")
 
 
 class _Waiter:
-    __slots__ = ("error", "event", "lock_item", "predicate", "time")
+    __slots__ = ("claim", "error", "event", "lock_item", "predicate", "time")
 
     def __init__(self, event: Any, time: Any, predicate: Callable[[], object] | None, lock_item: Any) -> None:
         self.event = event
@@ -59,6 +70,7 @@ class _Waiter:
         self.predicate = predicate
         self.lock_item = lock_item
         self.error: BaseException | None = None
+        self.claim: list[None] = [None]  # popped by whoever decides: a notify, or the waiter leaving
 
 
 # --- what each kind of lock needs -------------------------------------------------------------------------
@@ -438,9 +450,10 @@ class Condition(Generic[_L, _T]):
                 return True, False
             return True, True
         try:
-            self._waiters.remove(waiter)
-        except ValueError:
-            return True, True  # a notify took us (we were reparked, then our wait ended)
+            waiter.claim.pop()
+        except IndexError:
+            return True, True  # a notify counted us (we were reparked, then our wait ended)
+        leave(self._waiters, waiter)  # not there while a notifier evaluates our predicate: it drops us then
         return False, True
 
     def _green_wait(self, timeout: float | None, predicate: Callable[[], object] | None) -> bool:
@@ -567,10 +580,14 @@ class Condition(Generic[_L, _T]):
                     waiters.remove(waiter)
                 except ValueError:  # it left meanwhile
                     continue
+                if not waiter.claim or waiter.event.cancelled():  # its wait ended: it leaves unnotified
+                    continue
                 if waiter.predicate is not None and not self._holds(waiter, skipped):
                     continue
-                # A waiter whose wait just failed is counted too: it finds itself gone from the queue and
-                # reports the notification (or, if it was cancelled, hands it on), so the two agree.
+                try:
+                    waiter.claim.pop()
+                except IndexError:  # its wait ended meanwhile: it leaves unnotified
+                    continue
                 if self._adapter.reparks:
                     self._adapter.lock._waiters.append(waiter.lock_item)
                 else:
@@ -578,6 +595,9 @@ class Condition(Generic[_L, _T]):
                 notified += 1
         finally:
             waiters.extend(skipped)
+            for waiter in skipped:
+                if not waiter.claim:  # it left while out of the queue, so it could not remove itself
+                    leave(waiters, waiter)
         return notified
 
     def _holds(self, waiter: _Waiter, skipped: list[_Waiter]) -> bool:
