@@ -61,7 +61,9 @@ class OwnerlessLock(BoundedBinarySemaphore):
             self._releasable.pop()
         except IndexError:
             raise RuntimeError(self._not_held) from None
-        self._hand_off()
+        self._tokens.append(None)  # _hand_off inlined
+        if self._waiters:
+            self._wake_up()
 
     green_release = release
     async_release = release

@@ -4,12 +4,13 @@
 ``not_empty``, ``not_full``, ``all_tasks_done``, ``unfinished_tasks``, ``queue`` and the ``_init``/``_qsize``/
 ``_put``/``_get`` hooks; see ``_queues``) and add ``await q.async_put(item)``, ``await q.async_get()`` and
 ``await q.async_join()``. ``SimpleQueue`` keeps its guarantee that ``put`` never blocks and may be called
-from a destructor or a signal handler: it stores its items in an ``aiologic.SimpleQueue``.
+from a destructor or a signal handler: its items are a ``deque`` counted by an ``aiologic.Semaphore``.
 """
 
 from __future__ import annotations
 
 import queue
+from collections import deque
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiologic
@@ -119,32 +120,44 @@ class PriorityQueue(Queue[Any], _PriorityQueue[Any]):
 
 class SimpleQueue(_SimpleQueue[_T]):
     """``queue.SimpleQueue``: unbounded, ``put`` never blocks (and is safe in destructors and signal
-    handlers); also ``async_put`` and ``async_get``."""
+    handlers); also ``async_put`` and ``async_get``.
 
-    __slots__ = ("_items",)
-    _items: aiologic.SimpleQueue[_T]
+    The items are a ``deque`` counted by a semaphore, as in ``aiologic.SimpleQueue``, held here directly so
+    that ``put`` is an append and a release and a ``get`` that finds an item is a take and a ``popleft``,
+    without the checkpoint of the aiologic queue (the standard library's never yields there).
+    """
+
+    __slots__ = ("_count", "_data")
+    _data: deque[_T]
+    _count: aiologic.Semaphore
 
     def __init__(self) -> None:
-        self._items = aiologic.SimpleQueue()
+        self._data = deque()
+        self._count = aiologic.Semaphore(0)
 
     def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None:
         """Put ``item``; never blocks (``block`` and ``timeout`` are accepted for compatibility)."""
-        self._items.put(item)
+        self._data.append(item)
+        self._count.release()
 
     def put_nowait(self, item: _T) -> None:
         """Put ``item``."""
-        self._items.put(item)
+        self._data.append(item)
+        self._count.release()
 
     def get(self, block: bool = True, timeout: float | None = None) -> _T:
         """Remove and return an item, waiting for one; ``queue.Empty`` on timeout or non-blocking failure."""
-        _check(block, timeout)
-        items = self._items
-        if block and not items:
-            loop_blocked("SimpleQueue.get", timeout)
-        try:
-            return items.green_get(blocking=block, timeout=timeout)
-        except aiologic.QueueEmpty:
-            raise queue.Empty from None
+        if timeout is not None:
+            _check(block, timeout)
+        count = self._count
+        if count._take():
+            return self._data.popleft()
+        if not block:
+            raise queue.Empty
+        loop_blocked("SimpleQueue.get", timeout)
+        if count.green_acquire(timeout=timeout):
+            return self._data.popleft()
+        raise queue.Empty
 
     def get_nowait(self) -> _T:
         """Remove and return an item if there is one now, else raise ``queue.Empty``."""
@@ -152,23 +165,22 @@ class SimpleQueue(_SimpleQueue[_T]):
 
     async def async_put(self, item: _T, timeout: float | None = None) -> None:
         """Put ``item`` (never waits)."""
-        self._items.put(item)
+        self.put(item)
 
     async def async_get(self, timeout: float | None = None) -> _T:
         """The async form of :meth:`get`."""
         _check(True, timeout)
-        try:
-            return await self._items.async_get(timeout=timeout)
-        except aiologic.QueueEmpty:
-            raise queue.Empty from None
+        if await self._count.async_acquire(timeout=timeout):
+            return self._data.popleft()
+        raise queue.Empty
 
     def empty(self) -> bool:
         """Whether the queue holds no item now."""
-        return not self._items
+        return not self._data
 
     def qsize(self) -> int:
         """The number of items in the queue now."""
-        return len(self._items)
+        return len(self._data)
 
 
 SWAPS: dict[str, dict[str, Any]] = {

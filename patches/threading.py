@@ -11,14 +11,17 @@ only shares its API.
 from __future__ import annotations
 
 import threading
+from _thread import RLock as _CRLock
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiologic
 from aiologic._barrier import BROKEN
+from aiologic._lock import green_key
 from aiologic._patching import loop_blocked
-from aiologic.lowlevel import current_green_task_ident
-from aiologic.lowlevel._threads import original
+from aiologic.lowlevel._fast import plain_threads
+from aiologic.lowlevel._threads import get_ident, original
 
 from ._shared import OwnerlessLock, lock_timeout, wait_timeout
 
@@ -57,7 +60,7 @@ class Lock(OwnerlessLock):
         return bool(self.green_acquire(blocking, lock_timeout(blocking, timeout)))
 
     def __enter__(self) -> bool:  # type: ignore[override]
-        return bool(self.green_acquire())
+        return self._take() or bool(self.green_acquire())
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"
@@ -74,6 +77,21 @@ class RLock(aiologic.RLock):
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire one level; ``False`` on timeout or failed non-blocking acquire."""
+        if plain_threads[0] and timeout == -1:
+            # aiologic.RLock.__enter__'s fast path, returning True as the C RLock does.
+            key = get_ident()
+            if not self._waiters:
+                try:
+                    self._tokens.pop()
+                except IndexError:
+                    pass
+                else:
+                    self._owner = key
+                    self._count = 1
+                    return True
+            if self._owner == key:
+                self._count += 1
+                return True
         timeout_ = lock_timeout(blocking, timeout)
         if self._green_acquire(1, False, None):
             return True
@@ -82,18 +100,20 @@ class RLock(aiologic.RLock):
         loop_blocked("RLock", timeout_)
         return self._green_acquire(1, True, timeout_)
 
-    def __enter__(self) -> bool:  # type: ignore[override]
-        return self.acquire()
+    __enter__ = acquire  # type: ignore[assignment]
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
 
     def release(self) -> None:
         """Release one level held by the current thread; ``RuntimeError`` if it holds none."""
-        ident = current_green_task_ident()
-        if self._owner != ident:
+        if self._owner != green_key():
             raise RuntimeError("cannot release un-acquired lock")
-        self._release(ident, 1)
+        level = self._count - 1
+        if level:
+            self._count = level
+        else:
+            self._give_back()
 
     async def async_acquire(  # type: ignore[override]
         self, blocking: bool = True, timeout: float | None = None
@@ -102,35 +122,33 @@ class RLock(aiologic.RLock):
         return await self._async_acquire(1, blocking, wait_timeout(timeout))
 
     def _is_owned(self) -> bool:
-        return self._owner == current_green_task_ident()
+        return self._owner == green_key()
 
     def _release_save(self) -> tuple[int, Any]:
-        ident = current_green_task_ident()
-        if self._owner != ident:
+        key = green_key()
+        if self._owner != key:
             raise RuntimeError("cannot release un-acquired lock")
         count = self._count
-        self._release(ident, count)
-        return count, ident
+        self._give_back()
+        return count, key
 
     def _acquire_restore(self, state: tuple[int, Any]) -> None:
         self._green_acquire(state[0], True, None)
 
     def _recursion_count(self) -> int:
-        return self._count if self._owner == current_green_task_ident() else 0
+        return self._count if self._owner == green_key() else 0
 
     def _at_fork_reinit(self) -> None:
         self._tokens[:] = [None]
         self._waiters.clear()
         self._owner = None
-        self._owner_thread = None
-        self._count = 0
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"
-        owner = self._owner[1] if self._owner is not None else 0
+        owner = self.owner[1] if self.owner else 0
         return (
             f"<{state} {type(self).__module__}.{type(self).__qualname__} object owner={owner} "
-            f"count={self._count} at {id(self):#x}>"
+            f"count={self.count} at {id(self):#x}>"
         )
 
 
@@ -161,8 +179,10 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
 
     def _is_owned(self) -> bool:
         lock = self._lock
-        if hasattr(lock, "_is_owned"):
+        try:
             return bool(lock._is_owned())
+        except AttributeError:
+            pass
         if lock.acquire(False):
             lock.release()
             return False
@@ -241,10 +261,10 @@ class Semaphore(aiologic.Semaphore, _Semaphore):
             raise ValueError("can't specify timeout for non-blocking acquire")
         if self._take():
             return True
-        if not blocking:
-            return False
+        if not blocking or (timeout is not None and timeout <= 0 and plain_threads[0]):
+            return False  # a thread's zero timeout is one non-blocking try, as in the stdlib
         loop_blocked(type(self).__name__, timeout)
-        return self.green_acquire(timeout=wait_timeout(timeout))
+        return self.green_acquire(timeout=timeout)
 
     def __enter__(self) -> bool:  # type: ignore[override]
         return self.acquire()
@@ -394,6 +414,25 @@ class Barrier(aiologic.RBarrier, _Barrier):
     def _state(self) -> int:
         return -1 if self._broken else 0
 
+
+def _trio_entry_queue_keeps_the_c_rlock(module: ModuleType) -> None:
+    """trio asserts that the lock of its entry queue is the C ``RLock``: a signal handler may take it
+    (``run_sync_soon``) while the main thread holds it, which only a lock without Python-level steps
+    survives. Each entry queue gets one, whatever ``threading.RLock`` was at trio's import."""
+    import wrapt
+
+    def init(wrapped: Callable[..., None], instance: Any, args: Any, kwargs: Any) -> None:
+        wrapped(*args, **kwargs)
+        instance.lock = _CRLock()
+
+    wrapt.wrap_function_wrapper(module, "EntryQueue.__init__", init)
+
+
+# modules that must keep an original primitive where the patch would hand them a replacement: the hook runs
+# when the module is imported
+KEEP_ORIGINALS: dict[str, Callable[[ModuleType], None]] = {
+    "trio._core._entry_queue": _trio_entry_queue_keeps_the_c_rlock,
+}
 
 SWAPS: dict[str, dict[str, Any]] = {
     "threading": {

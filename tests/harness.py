@@ -9,7 +9,12 @@ to that thread and are torn down with it; nothing is monkey-patched.
 
 from __future__ import annotations
 
+import asyncio
+import math
+import random
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -18,6 +23,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -33,13 +39,30 @@ with warnings.catch_warnings():
     import eventlet
     import eventlet.hubs
 
-from aiologic.lowlevel import create_async_event, create_green_event
+from aiologic.lowlevel import (
+    create_async_event,
+    create_green_event,
+    current_async_task_ident,
+    current_green_task_ident,
+)
 
 GREEN = ("threading", "gevent", "eventlet")
 ASYNC = ("asyncio", "trio", "anyio-asyncio", "anyio-trio") + (("curio",) if curio is not None else ())
 LIBRARIES = GREEN + ASYNC
 # Libraries whose waits can be interrupted from outside (threads have no such mechanism).
 CANCELLABLE = tuple(name for name in LIBRARIES if name != "threading")
+# Libraries that resume simultaneously woken waiters strictly in wake-up order. OS threads resume in whatever
+# order the OS picks, and trio deliberately reverses its run batches at random, so resume order is not a
+# property of aiologic there (FIFO across threads and trio is pinned through barrier indices instead).
+FIFO_SCHEDULERS = tuple(
+    name for name in ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet") if name in LIBRARIES
+)
+
+ADDRESS = r"0x[0-9a-f]+"  # an object's address in a repr
+NAN = float("nan")
+# Timeouts long enough to mean "wait for the release", in every form a caller may spell them.
+LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
+LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
 
 
 class _Done:
@@ -287,3 +310,320 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not reached")
         time.sleep(0.0005)
+
+
+async def until(t: Task, predicate: Callable[[], object], timeout: float = 10) -> None:
+    """Poll a condition from inside a body, yielding to the body's scheduler between looks."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await t.sleep(0.001)
+
+
+# --- primitives with green_acquire/async_acquire (locks, semaphores, capacity limiters) -------------------
+
+# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
+MIX = (*LIBRARIES, "threading", "asyncio")
+
+
+async def acquire(t: Task, primitive: Any, *args: Any, **kwargs: Any) -> bool:
+    return await t.call(primitive.green_acquire, primitive.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def release(t: Task, primitive: Any, *args: Any) -> None:
+    (primitive.green_release if t.green else primitive.async_release)(*args)
+
+
+def contend_across_worlds(
+    primitive: Any, capacity: int, rounds: int, inside: Callable[[Task], None] = lambda t: None
+) -> dict[str, int]:
+    """Two workers in every world of ``MIX`` each acquire ``primitive`` ``rounds`` times, all at once.
+
+    Inside, a worker calls ``inside(t)``, then keeps its hold until ``primitive.waiting`` reports another
+    worker queued behind it, so contention happens by construction rather than by the scheduler's grace. The
+    only holds that may end with nobody queued are those when every worker still running is holding, which
+    needs at most ``capacity`` workers left: so at most ``capacity * rounds`` holds are uncontended. Each hold
+    then does a read-yield-write of ``counter``, which loses increments if holders overlap.
+
+    Returns ``counter``, ``peak`` (most holders at once), ``inside`` (holders at the end: 0), ``holds`` and
+    ``contended`` (holds that saw a waiter).
+    """
+    state = {"counter": 0, "inside": 0, "peak": 0, "holds": 0, "contended": 0}
+    active = [2 * len(MIX)]  # workers not finished yet
+    meta = threading.Lock()  # guards the bookkeeping only: the critical section itself is the primitive's
+
+    def everyone_left_holds() -> bool:
+        with meta:
+            return state["inside"] >= active[0]
+
+    async def worker(t: Task) -> None:
+        queued = [False]  # whether this hold saw another worker queued behind it
+
+        def someone_queued_or_nobody_left() -> bool:
+            queued[0] = bool(primitive.waiting)
+            return queued[0] or everyone_left_holds()
+
+        for round_ in range(rounds):
+            assert await acquire(t, primitive, timeout=20) is True
+            with meta:
+                state["inside"] += 1
+                state["peak"] = max(state["peak"], state["inside"])
+            inside(t)
+            await until(t, someone_queued_or_nobody_left, timeout=20)
+            value = state["counter"]
+            await t.sleep(0)
+            state["counter"] = value + 1
+            with meta:
+                state["holds"] += 1
+                state["contended"] += queued[0]
+                state["inside"] -= 1
+                if round_ == rounds - 1:
+                    active[0] -= 1
+            release(t, primitive)
+
+    start = threading.Barrier(len(MIX))
+
+    async def body(t: Task) -> None:
+        start.wait(10)  # every world starts at once
+        await t.gather(worker, worker)
+
+    runners = [Running(library, body) for library in MIX]
+    for runner in runners:
+        runner.result(timeout=50)
+    assert state["holds"] == 2 * len(MIX) * rounds
+    return state
+
+
+def me(t: Task) -> tuple[str, int]:
+    """The identity a primitive records for a call of ``t``'s flavour."""
+    return current_green_task_ident() if t.green else current_async_task_ident()
+
+
+class Interrupt(Exception):
+    """Thrown into a waiting greenlet by a test."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One way to make a primitive under test, and what it holds at most."""
+
+    name: str
+    create: Callable[[], Any]
+    cls: type[Any]
+    capacity: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def race_interruption_with_hand_off(
+    primitive: Any,
+    library: str,
+    interrupt: str,
+    *,
+    seed: int,
+    take: Callable[[int], None],
+    give: Callable[[], None],
+    settle: Callable[[], None] = lambda: None,
+    check: Callable[[Task, bool], None] = lambda t, got: None,
+) -> list[bool]:
+    """The main thread holds the last free unit of ``primitive``; a waiter on ``library`` is interrupted (its
+    own timeout, or an external cancellation) at about the moment the main thread gives it back, many times
+    over. ``take(round)`` takes the unit back at the start of every round, asserting that it got it: a unit
+    the race lost shows there. ``give()`` releases it; ``settle()`` runs once the round's waiter is done;
+    ``check(t, got)`` looks at the waiter's view before it releases what it got. Returns what each attempt
+    returned."""
+    rounds = 30
+    held = [threading.Event() for _ in range(rounds)]
+    ready = [threading.Event() for _ in range(rounds)]
+    finished = [threading.Event() for _ in range(rounds)]
+
+    async def waiter(t: Task) -> list[bool]:
+        outcomes = []
+        for index in range(rounds):
+            assert held[index].wait(10)
+            ready[index].set()
+            got = False
+            if interrupt == "timeout":
+                got = await acquire(t, primitive, timeout=0.002)
+            else:
+                async with t.cancel_after(0.002):
+                    got = await acquire(t, primitive)
+            check(t, got)
+            if got:
+                release(t, primitive)
+            outcomes.append(got)
+            finished[index].set()
+        return outcomes
+
+    rng = random.Random(seed)
+    running = Running(library, waiter)
+    for index in range(rounds):
+        take(index)
+        held[index].set()
+        assert ready[index].wait(10)
+        threading.Event().wait(rng.uniform(0, 0.004))  # lands before, at or after the waiter's deadline
+        give()
+        assert finished[index].wait(10)
+        settle()
+    outcomes: list[bool] = running.result()
+    assert len(outcomes) == rounds
+    return outcomes
+
+
+def acquire_at_random(
+    primitive: Any, check: Callable[[Task, bool], None] = lambda t, got: None
+) -> dict[str, int]:
+    """Two workers on every library acquire ``primitive`` 40 times each with random timeouts, non-blocking
+    tries and external cancellations, holding it for a moment when they get it; ``check(t, got)`` looks at
+    each outcome. Returns ``inside`` (holders at the end), ``peak`` (most at once) and ``acquired``."""
+    state = {"inside": 0, "peak": 0, "acquired": 0}
+    meta = threading.Lock()  # guards the bookkeeping only
+
+    async def worker(t: Task, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(40):
+            choice = rng.random()
+            got = False
+            if choice < 0.4:
+                got = await acquire(t, primitive, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
+            elif choice < 0.7 and t.library != "threading":
+                async with t.cancel_after(rng.uniform(0, 2e-3)):
+                    got = await acquire(t, primitive)
+            elif choice < 0.8:
+                got = await acquire(t, primitive, blocking=False)
+            else:
+                got = await acquire(t, primitive, timeout=10)
+            check(t, got)
+            if got:
+                with meta:
+                    state["inside"] += 1
+                    state["acquired"] += 1
+                    state["peak"] = max(state["peak"], state["inside"])
+                await t.sleep(rng.choice([0, 0, 1e-4]))
+                with meta:
+                    state["inside"] -= 1
+                release(t, primitive)
+
+    async def body(t: Task, seed: int) -> None:
+        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
+
+    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
+    for runner in runners:
+        runner.result(timeout=50)
+    return state
+
+
+# --- whether a call yields to its scheduler (events, barriers) ---------------------------------------------
+
+
+def gate_for(library: str) -> Any:
+    """A low-level event a body of ``library`` can wait on and any thread can set."""
+    return create_green_event() if library in GREEN else create_async_event()
+
+
+async def call_plain(t: Task, function: Callable[[], object]) -> None:
+    function()
+
+
+CANCELLED = object()
+
+
+async def switched(t: Task, make_call: Callable[[], Awaitable[Any]]) -> tuple[Any, bool | None]:
+    """Run one aiologic call; return ``(result or raised exception, whether it yielded to the scheduler)``.
+
+    A yield is detected by something queued just before the call getting to run during it (a greenlet, an
+    asyncio callback, a curio task), or, on trio, by an already-cancelled scope delivering its cancellation
+    (then the result is ``CANCELLED``). A thread's yield cannot be observed: ``None``.
+    """
+    ran: list[int] = []
+
+    async def outcome() -> Any:
+        try:
+            return await make_call()
+        except Exception as exc:
+            return exc
+
+    if t.library == "threading":
+        return await outcome(), None
+    if t.library in ("gevent", "eventlet"):
+        side = sys.modules[t.library].spawn(ran.append, 1)
+        result = await outcome()
+        yielded = bool(ran)
+        if t.library == "gevent":
+            side.join()
+        else:
+            side.wait()
+        return result, yielded
+    if t.library == "curio":
+        import curio
+
+        async def append() -> None:
+            ran.append(1)
+
+        task = await curio.spawn(append)
+        result = await outcome()
+        yielded = bool(ran)
+        await task.join()
+        return result, yielded
+    if t.backend == "asyncio":
+        asyncio.get_running_loop().call_soon(ran.append, 1)
+        result = await outcome()
+        return result, bool(ran)
+    import trio
+
+    result = CANCELLED
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        result = await outcome()
+    return result, scope.cancelled_caught
+
+
+class Arrivals:
+    """``count`` tasks of one ``library`` world, each awaiting ``call(t)`` once let in: the test admits them
+    one by one, so their arrival order is its own. ``resumed`` lists their indices in the order their calls
+    returned; ``result()`` joins the world and gives each call's result, by index."""
+
+    def __init__(self, library: str, count: int, call: Callable[[Task], Awaitable[Any]]) -> None:
+        self._gates = [gate_for(library) for _ in range(count)]
+        self.resumed: list[int] = []
+
+        async def one(t: Task, index: int) -> Any:
+            assert await t.wait(self._gates[index], 10)
+            result = await call(t)
+            self.resumed.append(index)
+            return result
+
+        async def body(t: Task) -> list[Any]:
+            return await t.gather(*[lambda t, index=index: one(t, index) for index in range(count)])
+
+        self._running = Running(library, body)
+
+    def admit(self, index: int, until: Callable[[], object] | None = None) -> None:
+        """Let task ``index`` make its call; then, if given, wait until ``until()`` holds (it has parked)."""
+        self._gates[index].set()
+        if until is not None:
+            wait_until(until)
+
+    def result(self) -> list[Any]:
+        return self._running.result()  # type: ignore[no-any-return]
+
+
+# --- whole programs --------------------------------------------------------------------------------------
+
+
+def run_program(code: str) -> str:
+    """Run ``code`` (dedented) in a fresh interpreter, so what it patches stays there; return its stdout."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=45,  # inside pytest-timeout's 60 s, so that a hang is reported with what it printed
+        )
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
+        raise AssertionError(f"the program hung; its stderr:\n{stderr}") from None
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -26,19 +26,25 @@ import pytest
 
 import aiologic
 from aiologic import BrokenBarrierError
-from aiologic.lowlevel import create_async_event, create_green_event, disable_checkpoints, enable_checkpoints
+from aiologic.lowlevel import disable_checkpoints, enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import ASYNC, GREEN, LIBRARIES, Running, Task, run, wait_until
+from harness import (
+    ADDRESS,
+    ASYNC,
+    CANCELLED,
+    FIFO_SCHEDULERS,
+    GREEN,
+    Arrivals,
+    Running,
+    Task,
+    call_plain,
+    run,
+    switched,
+    wait_until,
+)
 
-ADDR = r"0x[0-9a-f]+"
 KINDS = ("Latch", "Barrier", "RBarrier")
 BROKEN = "broken"
-# Schedulers that resume simultaneously woken tasks in wake-up order (threads: the OS decides; trio: reverses
-# its run batches at random). Only there is the resume order within a phase a property of aiologic.
-# Libraries that resume woken waiters in wake-up order (threads: the OS decides; trio: randomized batches).
-FIFO_SCHEDULERS = tuple(
-    name for name in ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet") if name in LIBRARIES
-)
 
 
 def make(kind: str, parties: int) -> Any:
@@ -60,66 +66,6 @@ async def attempt(t: Task, barrier: Any, timeout: float | None = None) -> Any:
         return await wait(t, barrier, timeout)
     except BrokenBarrierError:
         return BROKEN
-
-
-async def call_plain(t: Task, function: Callable[[], object]) -> None:
-    function()
-
-
-def gate_for(library: str) -> Any:
-    return create_green_event() if library in GREEN else create_async_event()
-
-
-CANCELLED = object()
-
-
-async def switched(t: Task, make_call: Callable[[], Awaitable[Any]]) -> tuple[Any, bool | None]:
-    """Run one call; return ``(result or raised exception, whether it yielded to the scheduler)``.
-
-    See test_events.switched: a greenlet / asyncio callback / curio task queued just before the call runs
-    during it only if the call yields; on trio an already-cancelled scope fires (result ``CANCELLED``).
-    """
-    ran: list[int] = []
-
-    async def outcome() -> Any:
-        try:
-            return await make_call()
-        except Exception as exc:
-            return exc
-
-    if t.library == "threading":
-        return await outcome(), None
-    if t.library in ("gevent", "eventlet"):
-        side = sys.modules[t.library].spawn(ran.append, 1)
-        result = await outcome()
-        yielded = bool(ran)
-        if t.library == "gevent":
-            side.join()
-        else:
-            side.wait()
-        return result, yielded
-    if t.library == "curio":
-        import curio
-
-        async def append() -> None:
-            ran.append(1)
-
-        task = await curio.spawn(append)
-        result = await outcome()
-        yielded = bool(ran)
-        await task.join()
-        return result, yielded
-    if t.backend == "asyncio":
-        asyncio.get_running_loop().call_soon(ran.append, 1)
-        result = await outcome()
-        return result, bool(ran)
-    import trio
-
-    result = CANCELLED
-    with trio.CancelScope() as scope:
-        scope.cancel()
-        result = await outcome()
-    return result, scope.cancelled_caught
 
 
 # --- object model, no waiting -------------------------------------------------------------------------
@@ -167,36 +113,36 @@ def test_truthiness() -> None:
 
 def test_latch_repr() -> None:
     latch = aiologic.Latch(2)
-    assert re.fullmatch(rf"<aiologic\.Latch\(2\) at {ADDR} \[filling, waiting=0\]>", repr(latch))
+    assert re.fullmatch(rf"<aiologic\.Latch\(2\) at {ADDRESS} \[filling, waiting=0\]>", repr(latch))
     assert repr(latch).split()[2] == hex(id(latch))
-    assert re.fullmatch(rf"<aiologic\.Latch\(\) at {ADDR} \[filling, waiting=0\]>", repr(aiologic.Latch()))
+    assert re.fullmatch(rf"<aiologic\.Latch\(\) at {ADDRESS} \[filling, waiting=0\]>", repr(aiologic.Latch()))
     passed = aiologic.Latch(1)
     passed.wait()
-    assert re.fullmatch(rf"<aiologic\.Latch\(1\) at {ADDR} \[draining\]>", repr(passed))
+    assert re.fullmatch(rf"<aiologic\.Latch\(1\) at {ADDRESS} \[draining\]>", repr(passed))
     latch.abort()
-    assert re.fullmatch(rf"<aiologic\.Latch\(2\) at {ADDR} \[broken\]>", repr(latch))
+    assert re.fullmatch(rf"<aiologic\.Latch\(2\) at {ADDRESS} \[broken\]>", repr(latch))
     passed.abort()
-    assert re.fullmatch(rf"<aiologic\.Latch\(1\) at {ADDR} \[broken\]>", repr(passed))
+    assert re.fullmatch(rf"<aiologic\.Latch\(1\) at {ADDRESS} \[broken\]>", repr(passed))
 
 
 def test_barrier_repr() -> None:
     barrier = aiologic.Barrier(3)
-    assert re.fullmatch(rf"<aiologic\.Barrier\(3\) at {ADDR} \[filling, waiting=0\]>", repr(barrier))
+    assert re.fullmatch(rf"<aiologic\.Barrier\(3\) at {ADDRESS} \[filling, waiting=0\]>", repr(barrier))
     assert re.fullmatch(
-        rf"<aiologic\.Barrier\(\) at {ADDR} \[filling, waiting=0\]>", repr(aiologic.Barrier())
+        rf"<aiologic\.Barrier\(\) at {ADDRESS} \[filling, waiting=0\]>", repr(aiologic.Barrier())
     )
     barrier.abort()
-    assert re.fullmatch(rf"<aiologic\.Barrier\(3\) at {ADDR} \[broken\]>", repr(barrier))
+    assert re.fullmatch(rf"<aiologic\.Barrier\(3\) at {ADDRESS} \[broken\]>", repr(barrier))
 
 
 def test_rbarrier_repr_always_shows_parties() -> None:
     zero = aiologic.RBarrier()
-    assert re.fullmatch(rf"<aiologic\.RBarrier\(0\) at {ADDR} \[filling, waiting=0\]>", repr(zero))
+    assert re.fullmatch(rf"<aiologic\.RBarrier\(0\) at {ADDRESS} \[filling, waiting=0\]>", repr(zero))
     barrier = aiologic.RBarrier(2)
     barrier.abort()
-    assert re.fullmatch(rf"<aiologic\.RBarrier\(2\) at {ADDR} \[broken\]>", repr(barrier))
+    assert re.fullmatch(rf"<aiologic\.RBarrier\(2\) at {ADDRESS} \[broken\]>", repr(barrier))
     barrier.reset()
-    assert re.fullmatch(rf"<aiologic\.RBarrier\(2\) at {ADDR} \[filling, waiting=0\]>", repr(barrier))
+    assert re.fullmatch(rf"<aiologic\.RBarrier\(2\) at {ADDRESS} \[filling, waiting=0\]>", repr(barrier))
 
 
 def test_subclass_repr_uses_its_own_name() -> None:
@@ -204,7 +150,7 @@ def test_subclass_repr_uses_its_own_name() -> None:
         __slots__ = ()
 
     assert re.fullmatch(
-        rf"<{re.escape(__name__)}\.test_subclass_repr_uses_its_own_name\.<locals>\.Custom\(4\) at {ADDR} "
+        rf"<{re.escape(__name__)}\.test_subclass_repr_uses_its_own_name\.<locals>\.Custom\(4\) at {ADDRESS} "
         r"\[filling, waiting=0\]>",
         repr(Custom(4)),
     )
@@ -284,25 +230,12 @@ def test_indices_follow_arrival_order_phase_by_phase(library: str, kind: str) ->
     """Six parties queued one after another on a barrier of three: two phases, indices 0, 1, 2 twice."""
     parties, count = 3, 6
     barrier = make(kind, parties)
-    gates = [gate_for(library) for _ in range(count)]
-    resumed: list[int] = []
-
-    async def party(t: Task, arrival: int) -> Any:
-        assert await t.wait(gates[arrival], 10)
-        result = await attempt(t, barrier, 10)
-        resumed.append(arrival)
-        return result
-
-    async def body(t: Task) -> list[Any]:
-        return await t.gather(*[lambda t, arrival=arrival: party(t, arrival) for arrival in range(count)])
-
-    parties_running = Running(library, body)
-    for arrival, gate in enumerate(gates):
-        gate.set()
-        wait_until(lambda arrival=arrival: barrier.waiting == (arrival + 1) % parties)
-    assert parties_running.result() == [0, 1, 2, 0, 1, 2]
+    arrivals = Arrivals(library, count, lambda t: attempt(t, barrier, 10))
+    for arrival in range(count):
+        arrivals.admit(arrival, lambda arrival=arrival: barrier.waiting == (arrival + 1) % parties)
+    assert arrivals.result() == [0, 1, 2, 0, 1, 2]
     assert not barrier.broken and barrier.waiting == 0
-    assert sorted(resumed) == list(range(count))
+    assert sorted(arrivals.resumed) == list(range(count))
 
 
 COMPLETING_FIRST_BUG = (
@@ -348,23 +281,13 @@ def test_completing_party_resumes_last(library: str) -> None:
 
 def test_latch_releases_everyone_and_stays_passed(library: str) -> None:
     latch = aiologic.Latch(3)
-    gates = [gate_for(library) for _ in range(3)]
-
-    async def party(t: Task, arrival: int) -> Any:
-        assert await t.wait(gates[arrival], 10)
-        return await attempt(t, latch, 10)
-
-    async def body(t: Task) -> list[Any]:
-        return await t.gather(*[lambda t, arrival=arrival: party(t, arrival) for arrival in range(3)])
-
-    parties_running = Running(library, body)
-    for arrival, gate in enumerate(gates[:2]):
-        gate.set()
-        wait_until(lambda arrival=arrival: latch.waiting == arrival + 1)
+    arrivals = Arrivals(library, 3, lambda t: attempt(t, latch, 10))
+    for arrival in range(2):
+        arrivals.admit(arrival, lambda arrival=arrival: latch.waiting == arrival + 1)
         assert not latch
-    assert re.fullmatch(rf"<aiologic\.Latch\(3\) at {ADDR} \[filling, waiting=2\]>", repr(latch))
-    gates[2].set()
-    assert parties_running.result() == [None, None, None]
+    assert re.fullmatch(rf"<aiologic\.Latch\(3\) at {ADDRESS} \[filling, waiting=2\]>", repr(latch))
+    arrivals.admit(2)
+    assert arrivals.result() == [None, None, None]
     assert latch and not latch.broken and latch.waiting == 0
 
     async def late(t: Task) -> list[Any]:
@@ -487,7 +410,7 @@ def test_unbounded_timeouts_wait_for_the_last_party(library: str, timeout: float
 
     waiter = Running(library, body)
     wait_until(lambda: barrier.waiting == 1)
-    assert re.fullmatch(rf"<aiologic\.Barrier\(2\) at {ADDR} \[filling, waiting=1\]>", repr(barrier))
+    assert re.fullmatch(rf"<aiologic\.Barrier\(2\) at {ADDRESS} \[filling, waiting=1\]>", repr(barrier))
     assert barrier.wait() == 1
     assert waiter.result() == 0
 

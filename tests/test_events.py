@@ -13,7 +13,6 @@ import math
 import os
 import pickle
 import re
-import sys
 import threading
 import time
 import weakref
@@ -23,19 +22,23 @@ from typing import Any
 import pytest
 
 import aiologic
-from aiologic.lowlevel import create_async_event, create_green_event, disable_checkpoints, enable_checkpoints
+from aiologic.lowlevel import disable_checkpoints, enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import GREEN, LIBRARIES, Running, Task, run, wait_until
-
-ADDR = r"0x[0-9a-f]+"
-KINDS = ("Event", "REvent", "CountdownEvent")
-# Schedulers that resume simultaneously woken waiters strictly in wake-up order. OS threads resume in whatever
-# order the OS picks, and trio deliberately reverses its run batches at random, so resume order is not a
-# property of aiologic there (FIFO across threads and trio is pinned through barrier indices instead).
-# Libraries that resume woken waiters in wake-up order (threads: the OS decides; trio: randomized batches).
-FIFO_SCHEDULERS = tuple(
-    name for name in ("asyncio", "anyio-asyncio", "curio", "gevent", "eventlet") if name in LIBRARIES
+from harness import (
+    ADDRESS,
+    CANCELLED,
+    FIFO_SCHEDULERS,
+    GREEN,
+    Arrivals,
+    Running,
+    Task,
+    call_plain,
+    run,
+    switched,
+    wait_until,
 )
+
+KINDS = ("Event", "REvent", "CountdownEvent")
 
 
 def make(kind: str) -> tuple[Any, Callable[[], None]]:
@@ -66,68 +69,6 @@ def make_set(kind: str) -> Any:
 
 def wait(t: Task, event: Any, timeout: float | None = None) -> Awaitable[bool]:
     return t.call(event.wait, event.with_, timeout)  # type: ignore[no-any-return]
-
-
-def gate_for(library: str) -> Any:
-    """A low-level event a body of ``library`` can wait on and any thread can set."""
-    return create_green_event() if library in GREEN else create_async_event()
-
-
-async def call_plain(t: Task, function: Callable[[], object]) -> None:
-    function()
-
-
-CANCELLED = object()
-
-
-async def switched(t: Task, make_call: Callable[[], Awaitable[Any]]) -> tuple[Any, bool | None]:
-    """Run one aiologic call; return ``(result or raised exception, whether it yielded to the scheduler)``.
-
-    A yield is detected by something queued just before the call getting to run during it (a greenlet, an
-    asyncio callback, a curio task), or, on trio, by an already-cancelled scope delivering its cancellation
-    (then the result is ``CANCELLED``). A thread's yield cannot be observed: ``None``.
-    """
-    ran: list[int] = []
-
-    async def outcome() -> Any:
-        try:
-            return await make_call()
-        except Exception as exc:
-            return exc
-
-    if t.library == "threading":
-        return await outcome(), None
-    if t.library in ("gevent", "eventlet"):
-        side = sys.modules[t.library].spawn(ran.append, 1)
-        result = await outcome()
-        yielded = bool(ran)
-        if t.library == "gevent":
-            side.join()
-        else:
-            side.wait()
-        return result, yielded
-    if t.library == "curio":
-        import curio
-
-        async def append() -> None:
-            ran.append(1)
-
-        task = await curio.spawn(append)
-        result = await outcome()
-        yielded = bool(ran)
-        await task.join()
-        return result, yielded
-    if t.backend == "asyncio":
-        asyncio.get_running_loop().call_soon(ran.append, 1)
-        result = await outcome()
-        return result, bool(ran)
-    import trio
-
-    result = CANCELLED
-    with trio.CancelScope() as scope:
-        scope.cancel()
-        result = await outcome()
-    return result, scope.cancelled_caught
 
 
 # --- object model, no waiting -------------------------------------------------------------------------
@@ -174,22 +115,22 @@ def test_revent_clear() -> None:
 def test_event_repr(cls: type[aiologic.Event]) -> None:
     event = cls()
     name = cls.__name__
-    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDR} \[unset, waiting=0\]>", repr(event))
+    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDRESS} \[unset, waiting=0\]>", repr(event))
     assert repr(event).split()[2] == hex(id(event))
     event.set()
-    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDR} \[set\]>", repr(event))
+    assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDRESS} \[set\]>", repr(event))
 
 
 def test_countdown_repr() -> None:
     zero = aiologic.CountdownEvent()
-    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDR} \[value=0\]>", repr(zero))
+    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDRESS} \[value=0\]>", repr(zero))
     zero.up()
-    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDR} \[value=1, waiting=0\]>", repr(zero))
+    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDRESS} \[value=1, waiting=0\]>", repr(zero))
     two = aiologic.CountdownEvent(2)
-    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(2\) at {ADDR} \[value=2, waiting=0\]>", repr(two))
+    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(2\) at {ADDRESS} \[value=2, waiting=0\]>", repr(two))
     two.down()
     two.down()
-    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(2\) at {ADDR} \[value=0\]>", repr(two))
+    assert re.fullmatch(rf"<aiologic\.CountdownEvent\(2\) at {ADDRESS} \[value=0\]>", repr(two))
 
 
 def test_subclass_repr_uses_its_own_name() -> None:
@@ -198,7 +139,7 @@ def test_subclass_repr_uses_its_own_name() -> None:
 
     event = Custom()
     assert re.fullmatch(
-        rf"<{re.escape(__name__)}\.test_subclass_repr_uses_its_own_name\.<locals>\.Custom\(\) at {ADDR} "
+        rf"<{re.escape(__name__)}\.test_subclass_repr_uses_its_own_name\.<locals>\.Custom\(\) at {ADDRESS} "
         r"\[unset, waiting=0\]>",
         repr(event),
     )
@@ -288,7 +229,7 @@ def test_copy_and_pickle_keep_only_countdown_initial_value() -> None:
         assert (clone.initial_value, clone.value, clone.waiting) == (3, 3, 0)
     for clone in _copies(aiologic.CountdownEvent()):
         assert (clone.initial_value, clone.value) == (0, 0)
-        assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDR} \[value=0\]>", repr(clone))
+        assert re.fullmatch(rf"<aiologic\.CountdownEvent\(\) at {ADDRESS} \[value=0\]>", repr(clone))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -404,7 +345,7 @@ def test_unbounded_timeouts_wait_until_set(library: str, timeout: float | None) 
 
     waiter = Running(library, body)
     wait_until(lambda: event.waiting == 1)
-    assert re.fullmatch(rf"<aiologic\.Event\(\) at {ADDR} \[unset, waiting=1\]>", repr(event))
+    assert re.fullmatch(rf"<aiologic\.Event\(\) at {ADDRESS} \[unset, waiting=1\]>", repr(event))
     event.set()
     assert waiter.result() is True
     assert event.waiting == 0
@@ -455,7 +396,7 @@ def test_waiting_counts_queued_waiters(library: str, kind: str) -> None:
     wait_until(lambda: event.waiting == 3)
     state = "value=1, waiting=3" if kind == "CountdownEvent" else "unset, waiting=3"
     args = "1" if kind == "CountdownEvent" else ""
-    assert re.fullmatch(rf"<aiologic\.{kind}\({args}\) at {ADDR} \[{state}\]>", repr(event))
+    assert re.fullmatch(rf"<aiologic\.{kind}\({args}\) at {ADDRESS} \[{state}\]>", repr(event))
     wake()
     assert event.waiting == 0  # the count drops as soon as the wake-up is issued
     assert waiters.result() == [True, True, True]
@@ -466,25 +407,12 @@ def test_waiting_counts_queued_waiters(library: str, kind: str) -> None:
 def test_waiters_resume_in_arrival_order(library: str, kind: str) -> None:
     count = 5
     event, wake = make(kind)
-    gates = [gate_for(library) for _ in range(count)]
-    order: list[int] = []
-
-    async def one(t: Task, index: int) -> bool:
-        assert await t.wait(gates[index], 10)
-        result = await wait(t, event, 10)
-        order.append(index)
-        return result
-
-    async def body(t: Task) -> list[bool]:
-        return await t.gather(*[lambda t, index=index: one(t, index) for index in range(count)])
-
-    waiters = Running(library, body)
-    for index, gate in enumerate(gates):
-        gate.set()
-        wait_until(lambda index=index: event.waiting == index + 1)
+    arrivals = Arrivals(library, count, lambda t: wait(t, event, 10))
+    for index in range(count):
+        arrivals.admit(index, lambda index=index: event.waiting == index + 1)
     wake()
-    assert waiters.result() == [True] * count
-    assert order == list(range(count))
+    assert arrivals.result() == [True] * count
+    assert arrivals.resumed == list(range(count))
 
 
 def test_revent_set_clear_releases_every_prior_waiter(library: str) -> None:

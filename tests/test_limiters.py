@@ -9,43 +9,41 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 import pickle
-import random
 import re
 import threading
 import time
 import types
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+import harness
 from aiologic import CapacityLimiter, RCapacityLimiter
-from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
+from aiologic.lowlevel import current_async_task_ident, enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import LIBRARIES, Running, Task, run, wait_until
+from harness import (
+    ADDRESS,
+    LONG_IDS,
+    LONG_TIMEOUTS,
+    MIX,
+    NAN,
+    Interrupt,
+    Kind,
+    Running,
+    Task,
+    acquire,
+    acquire_at_random,
+    contend_across_worlds,
+    me,
+    release,
+    run,
+    wait_until,
+)
 
-ADDRESS = r"0x[0-9a-f]+"
-NAN = float("nan")
 NOT_HOLDING = "the current task is not holding any of this capacity limiter's tokens"
 ALREADY_HOLDING = "the current task is already holding one of this capacity limiter's tokens"
-
-# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
-MIX = (*LIBRARIES, "threading", "asyncio")
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    create: Callable[[], CapacityLimiter]
-    cls: type[CapacityLimiter]
-    capacity: int
-
-    def __str__(self) -> str:
-        return self.name
 
 
 KINDS = [
@@ -59,18 +57,6 @@ KINDS = [
 @pytest.fixture(params=KINDS, ids=str)
 def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
-
-
-def me(t: Task) -> tuple[str, int]:
-    return current_green_task_ident() if t.green else current_async_task_ident()
-
-
-async def acquire(t: Task, limiter: CapacityLimiter, *args: Any, **kwargs: Any) -> bool:
-    return await t.call(limiter.green_acquire, limiter.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
-
-
-def release(t: Task, limiter: CapacityLimiter, *args: Any) -> None:
-    (limiter.green_release if t.green else limiter.async_release)(*args)
 
 
 def borrowed(t: Task, limiter: CapacityLimiter) -> bool:
@@ -119,38 +105,20 @@ def test_at_most_total_tokens_borrowers_across_worlds(kind: Kind) -> None:
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 
     Never more than ``total_tokens`` borrowers at once (``borrowers`` agrees); with one token the
-    read-yield-write critical section loses no increment.
+    read-yield-write critical section loses no increment. Every borrower waits for a waiter to queue behind
+    it, so the borrows really contend.
     """
     limiter = kind.create()
     rounds = 40
-    state = {"counter": 0, "inside": 0, "peak": 0, "bad_view": 0, "contended": 0}
+    bad_views = []
 
-    async def worker(t: Task) -> None:
-        for _ in range(rounds):
-            assert await acquire(t, limiter, timeout=20) is True
-            state["inside"] += 1
-            state["peak"] = max(state["peak"], state["inside"])
-            if limiter.borrowers.get(me(t)) != 1 or len(limiter.borrowers) > kind.capacity:
-                state["bad_view"] += 1
-            if limiter.waiting:
-                state["contended"] += 1
-            value = state["counter"]
-            await t.sleep(0)
-            state["counter"] = value + 1
-            state["inside"] -= 1
-            release(t, limiter)
+    def check_view(t: Task) -> None:
+        if limiter.borrowers.get(me(t)) != 1 or len(limiter.borrowers) > kind.capacity:
+            bad_views.append(dict(limiter.borrowers))
 
-    start = threading.Barrier(len(MIX))
-
-    async def body(t: Task) -> None:
-        start.wait(10)  # every world starts at once, so they really contend
-        await t.gather(worker, worker)
-
-    runners = [Running(library, body) for library in MIX]
-    for runner in runners:
-        runner.result(timeout=50)
-    assert 1 <= state["peak"] <= kind.capacity and state["bad_view"] == 0 and state["inside"] == 0
-    assert state["contended"] > rounds  # the holders really had others queued behind them
+    state = contend_across_worlds(limiter, kind.capacity, rounds, check_view)
+    assert 1 <= state["peak"] <= kind.capacity and not bad_views and state["inside"] == 0
+    assert state["contended"] >= state["holds"] - kind.capacity * rounds
     if kind.capacity == 1:
         assert state["counter"] == len(MIX) * 2 * rounds
     assert limiter.available_tokens == kind.capacity and not limiter.borrowers and limiter.waiting == 0
@@ -294,10 +262,6 @@ def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
         assert limiter.available_tokens == kind.capacity
 
     run(library, body)
-
-
-LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
-LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
 
 
 @pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
@@ -457,10 +421,6 @@ def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
     run("trio", body)
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
     """gevent: the token is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
     propagates it, never shows in ``borrowers``, and passes the token on to G2.
@@ -526,42 +486,16 @@ def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) ->
     the token is never lost: after each round the main thread gets it back."""
     limiter = kind.create()
     hog = Hog(limiter, kind.capacity - 1)
-    rounds = 30
-    held = [threading.Event() for _ in range(rounds)]
-    ready = [threading.Event() for _ in range(rounds)]
-    finished = [threading.Event() for _ in range(rounds)]
 
-    async def waiter(t: Task) -> list[bool]:
-        outcomes = []
-        for index in range(rounds):
-            assert held[index].wait(10)
-            ready[index].set()
-            got = False
-            if interrupt == "timeout":
-                got = await acquire(t, limiter, timeout=0.002)
-            else:
-                async with t.cancel_after(0.002):
-                    got = await acquire(t, limiter)
-            if got:
-                assert borrowed(t, limiter)
-                release(t, limiter)
-            else:
-                assert not borrowed(t, limiter)
-            outcomes.append(got)
-            finished[index].set()
-        return outcomes
-
-    rng = random.Random(13)
-    running = Running(library, waiter)
-    for index in range(rounds):
+    def take(index: int) -> None:
         assert limiter.green_acquire(timeout=5) is True, f"round {index}: the token was lost"
-        held[index].set()
-        assert ready[index].wait(10)
-        threading.Event().wait(rng.uniform(0, 0.004))
-        limiter.green_release()
-        assert finished[index].wait(10)
-    outcomes: list[bool] = running.result()
-    assert len(outcomes) == rounds
+
+    def check(t: Task, got: bool) -> None:
+        assert borrowed(t, limiter) is got
+
+    outcomes = harness.race_interruption_with_hand_off(
+        limiter, library, interrupt, seed=13, take=take, give=limiter.green_release, check=check
+    )
     hog.release_all()
     assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
     return outcomes
@@ -579,37 +513,11 @@ def test_tokens_conserved_under_random_timeouts_and_cancellations(kind: Kind) ->
     """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
     the limit holds throughout and every token is back at the end, with no borrower left."""
     limiter = kind.create()
-    state = {"inside": 0, "peak": 0, "acquired": 0}
 
-    async def worker(t: Task, seed: int) -> None:
-        rng = random.Random(seed)
-        for _ in range(40):
-            choice = rng.random()
-            got = False
-            if choice < 0.4:
-                got = await acquire(t, limiter, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
-            elif choice < 0.7 and t.library != "threading":
-                async with t.cancel_after(rng.uniform(0, 2e-3)):
-                    got = await acquire(t, limiter)
-            elif choice < 0.8:
-                got = await acquire(t, limiter, blocking=False)
-            else:
-                got = await acquire(t, limiter, timeout=10)
-            assert borrowed(t, limiter) is got
-            if got:
-                state["inside"] += 1
-                state["acquired"] += 1
-                state["peak"] = max(state["peak"], state["inside"])
-                await t.sleep(rng.choice([0, 0, 1e-4]))
-                state["inside"] -= 1
-                release(t, limiter)
+    def check(t: Task, got: bool) -> None:
+        assert borrowed(t, limiter) is got
 
-    async def body(t: Task, seed: int) -> None:
-        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
-
-    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
-    for runner in runners:
-        runner.result(timeout=50)
+    state = acquire_at_random(limiter, check)
     assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
     assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
 

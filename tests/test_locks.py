@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 import os
 import pickle
-import random
 import re
 import subprocess
 import sys
@@ -24,33 +22,31 @@ from typing import Any
 
 import pytest
 
+import harness
 from aiologic import Lock, RLock
-from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
-from harness import LIBRARIES, Running, Task, run, wait_until
-
-ADDRESS = r"0x[0-9a-f]+"
-NAN = float("nan")
-
-# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
-MIX = (*LIBRARIES, "threading", "asyncio")
+from aiologic.lowlevel import current_green_task_ident, enable_checkpoints
+from harness import (
+    ADDRESS,
+    LONG_IDS,
+    LONG_TIMEOUTS,
+    MIX,
+    NAN,
+    Interrupt,
+    Running,
+    Task,
+    acquire,
+    acquire_at_random,
+    contend_across_worlds,
+    me,
+    release,
+    run,
+    wait_until,
+)
 
 
 @pytest.fixture(params=[Lock, RLock], ids=lambda cls: cls.__name__)
 def kind(request: pytest.FixtureRequest) -> type[Lock]:
     return request.param  # type: ignore[no-any-return]
-
-
-def me(t: Task) -> tuple[str, int]:
-    """The identity the lock records for a call of ``t``'s flavour."""
-    return current_green_task_ident() if t.green else current_async_task_ident()
-
-
-async def acquire(t: Task, lock: Lock, *args: Any, **kwargs: Any) -> bool:
-    return await t.call(lock.green_acquire, lock.async_acquire, *args, **kwargs)  # type: ignore[no-any-return]
-
-
-def release(t: Task, lock: Lock, *args: Any) -> None:
-    (lock.green_release if t.green else lock.async_release)(*args)
 
 
 def owned(t: Task, lock: Lock) -> bool:
@@ -198,38 +194,14 @@ def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 
     Each critical section reads the counter, yields to its scheduler, then writes it back: any overlap loses
-    an increment.
+    an increment. Every holder waits for a waiter to queue behind it, so the holds really contend.
     """
     lock = kind()
     rounds = 40
-    state = {"counter": 0, "inside": 0, "overlaps": 0, "contended": 0}
-
-    async def worker(t: Task) -> None:
-        for _ in range(rounds):
-            assert await acquire(t, lock, timeout=20) is True
-            state["inside"] += 1
-            if state["inside"] != 1:
-                state["overlaps"] += 1
-            if lock.waiting:
-                state["contended"] += 1
-            value = state["counter"]
-            await t.sleep(0)
-            state["counter"] = value + 1
-            state["inside"] -= 1
-            release(t, lock)
-
-    start = threading.Barrier(len(MIX))
-
-    async def body(t: Task) -> None:
-        start.wait(10)  # every world starts at once, so they really contend
-        await t.gather(worker, worker)
-
-    runners = [Running(library, body) for library in MIX]
-    for runner in runners:
-        runner.result(timeout=50)
-    contended = state.pop("contended")
-    assert state == {"counter": len(MIX) * 2 * rounds, "inside": 0, "overlaps": 0}
-    assert contended > rounds  # the holders really had others queued behind them
+    state = contend_across_worlds(lock, 1, rounds)
+    assert state["counter"] == len(MIX) * 2 * rounds
+    assert state["peak"] == 1 and state["inside"] == 0
+    assert state["contended"] >= state["holds"] - rounds
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
 
 
@@ -369,10 +341,6 @@ def test_bad_timeouts_pass_on_the_fast_path(kind: type[Lock], library: str) -> N
         assert not lock.locked()
 
     run(library, body)
-
-
-LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
-LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
 
 
 @pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
@@ -535,40 +503,17 @@ def race_interruption_with_hand_off(kind: type[Lock], library: str, interrupt: s
     cancellation) at about the moment the main thread hands it the lock, many times over. Whoever wins, the
     lock is never lost: after each round the main thread gets it back."""
     lock = kind()
-    rounds = 30
-    held = [threading.Event() for _ in range(rounds)]
-    ready = [threading.Event() for _ in range(rounds)]
-    finished = [threading.Event() for _ in range(rounds)]
 
-    async def waiter(t: Task) -> list[bool]:
-        outcomes = []
-        for index in range(rounds):
-            assert held[index].wait(10)
-            ready[index].set()
-            got = False
-            if interrupt == "timeout":
-                got = await acquire(t, lock, timeout=0.002)
-            else:
-                async with t.cancel_after(0.002):
-                    got = await acquire(t, lock)
-            if got:
-                assert owned(t, lock)
-                release(t, lock)
-            outcomes.append(got)
-            finished[index].set()
-        return outcomes
-
-    rng = random.Random(7)
-    running = Running(library, waiter)
-    for index in range(rounds):
+    def take(index: int) -> None:
         assert lock.green_acquire(timeout=5) is True, f"round {index}: the lock was lost"
-        held[index].set()
-        assert ready[index].wait(10)
-        threading.Event().wait(rng.uniform(0, 0.004))
-        lock.green_release()
-        assert finished[index].wait(10)
-    outcomes: list[bool] = running.result()
-    assert len(outcomes) == rounds
+
+    def check(t: Task, got: bool) -> None:
+        if got:
+            assert owned(t, lock)
+
+    outcomes = harness.race_interruption_with_hand_off(
+        lock, library, interrupt, seed=7, take=take, give=lock.green_release, check=check
+    )
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
     return outcomes
 
@@ -579,10 +524,6 @@ def test_timeout_at_hand_off_never_loses_the_lock(kind: type[Lock], library: str
 
 def test_cancel_at_hand_off_never_loses_the_lock(kind: type[Lock], cancellable_library: str) -> None:
     race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-class Interrupt(Exception):
-    pass
 
 
 def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: type[Lock]) -> None:
@@ -645,38 +586,8 @@ def test_lock_survives_random_timeouts_and_cancellations(kind: type[Lock]) -> No
     """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
     mutual exclusion holds throughout and the lock ends free with nobody queued."""
     lock = kind()
-    state = {"inside": 0, "overlaps": 0, "acquired": 0}
-
-    async def worker(t: Task, seed: int) -> None:
-        rng = random.Random(seed)
-        for _ in range(40):
-            choice = rng.random()
-            got = False
-            if choice < 0.4:
-                got = await acquire(t, lock, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
-            elif choice < 0.7 and t.library != "threading":
-                async with t.cancel_after(rng.uniform(0, 2e-3)):
-                    got = await acquire(t, lock)
-            elif choice < 0.8:
-                got = await acquire(t, lock, blocking=False)
-            else:
-                got = await acquire(t, lock, timeout=10)
-            if got:
-                state["inside"] += 1
-                state["acquired"] += 1
-                if state["inside"] != 1:
-                    state["overlaps"] += 1
-                await t.sleep(rng.choice([0, 0, 1e-4]))
-                state["inside"] -= 1
-                release(t, lock)
-
-    async def body(t: Task, seed: int) -> None:
-        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
-
-    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
-    for runner in runners:
-        runner.result(timeout=50)
-    assert state["overlaps"] == 0 and state["inside"] == 0 and state["acquired"] > 0
+    state = acquire_at_random(lock)
+    assert state["peak"] == 1 and state["inside"] == 0 and state["acquired"] > 0
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
     assert lock.green_acquire(blocking=False)
 

@@ -489,6 +489,39 @@ def test_current_thread_unknown_to_threading() -> None:
     assert outcome == ["no current thread", True]
 
 
+def test_originals_are_the_interpreters_after_eventlet_monkey_patching() -> None:
+    """aiologic imported after ``eventlet.monkey_patch()`` still gets the interpreter's thread primitives.
+
+    eventlet records its patching by keyword (``thread``), not by module (``_thread``, ``threading``,
+    ``queue``): asking it about the module names alone returned the green stand-ins.
+    """
+    script = """
+        import eventlet
+        eventlet.monkey_patch()
+
+        import _queue, queue, threading
+        from aiologic.lowlevel._threads import allocate_lock, get_ident, original
+
+        # one OS thread has one identity, whichever greenthread asks
+        idents = [eventlet.spawn(get_ident).wait() for _ in range(3)]
+        print(len(set(idents + [get_ident()])))
+
+        # a thread-level wait blocks the OS thread: the hub does not run another greenthread meanwhile
+        ran = []
+        eventlet.spawn(ran.append, "greenthread")
+        lock = allocate_lock()
+        lock.acquire()
+        print(lock.acquire(True, 0.05), ran)
+
+        # a name eventlet replaced: the standard library's class, with its protocol
+        print(original("queue", "Queue")().mutex is not None)
+        print(original("queue", "SimpleQueue") is _queue.SimpleQueue)
+        # a name eventlet left alone: the very object that code already holds
+        print(original("threading", "Event") is threading.Event)
+    """
+    assert run_python(script).split() == ["1", "False", "[]", "True", "True", "True"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Checkpoints
 # ---------------------------------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 import aiologic
+from harness import run_program
 
 
 @pytest.fixture(autouse=True)
@@ -23,17 +22,6 @@ def patched_all() -> Iterator[None]:
         yield
     finally:
         aiologic.unpatch_all()
-
-
-def run_program(code: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 LEGACY_PROGRAMS = """
@@ -236,43 +224,105 @@ def test_trio_task_awaits_a_threading_event_set_by_a_thread() -> None:
 
 WORKLOAD = """
     import queue, threading
-    q = queue.Queue()
+
+    WORKERS, JOBS = 6, 200
+    jobs = queue.Queue(maxsize=4)  # bounded: the producer waits for room, the workers for items
+    results = queue.Queue()
     lock = threading.Lock()
-    results = []
-    def worker(n):
-        with lock:
-            results.append(n)
-        q.put(n)
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
-    for t in threads:
-        t.start()
-    assert sorted(q.get(timeout=10) for _ in range(10)) == list(range(10))
-    for t in threads:
-        t.join(10)
+    registered = threading.Condition()
+    go = threading.Event()
+    names, tally, failures = [], [0], []
+
+    def worker(name):
+        try:
+            with registered:
+                names.append(name)
+                registered.notify_all()
+            assert go.wait(10)
+            while (item := jobs.get(timeout=10)) is not None:
+                with lock:
+                    tally[0] += 1
+                results.put((name, item * item))
+                jobs.task_done()
+            jobs.task_done()
+        except BaseException as exc:  # a thread's exception would only be printed
+            failures.append((name, repr(exc)))
+
+    # threading.Thread: green threads under the green patcher
+    threads = [threading.Thread(target=worker, args=(f"thread-{n}",)) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    parties = WORKERS
+    if WITH_OS_THREAD:  # and a real OS thread, sharing the same queue, lock, condition and event
+        os_thread_done = threading.Event()
+        def os_worker():
+            worker("os-thread")
+            os_thread_done.set()
+        START_OS_THREAD(os_worker, ())
+        parties += 1
+    with registered:
+        assert registered.wait_for(lambda: len(names) == parties, timeout=10), names
+    go.set()
+    for n in range(JOBS):
+        jobs.put(n, timeout=10)
+    for _ in range(parties):
+        jobs.put(None, timeout=10)  # one stop per worker
+    jobs.join()
+    assert not failures, failures
+    assert sorted(results.get(timeout=10)[1] for _ in range(JOBS)) == [n * n for n in range(JOBS)]
+    assert tally == [JOBS] and results.empty()
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+    if WITH_OS_THREAD:
+        assert os_thread_done.wait(10)
     event = threading.Event()
     threading.Timer(0.01, event.set).start()
     assert event.wait(10)
-    assert sorted(results) == list(range(10))
+    print(len(names))
 """
+
+GREEN_PATCHERS = {
+    "gevent": (
+        "from gevent import monkey; monkey.patch_all()",
+        'from gevent import monkey; START_OS_THREAD = monkey.get_original("_thread", "start_new_thread")',
+    ),
+    "eventlet": (
+        "import eventlet; eventlet.monkey_patch()",
+        'import eventlet.patcher; START_OS_THREAD = eventlet.patcher.original("_thread").start_new_thread',
+    ),
+}
 
 
 @pytest.mark.parametrize(
-    ("first", "then"),
-    [
-        ("from gevent import monkey; monkey.patch_all()", "import aiologic; aiologic.patch_all()"),
-        ("import aiologic; aiologic.patch_all()", "from gevent import monkey; monkey.patch_all()"),
-        pytest.param(
-            "import eventlet; eventlet.monkey_patch()",
-            "import aiologic; aiologic.patch_all()",
-            marks=pytest.mark.skip(
-                reason="known gap: this order deadlocks the workload (see docs/patching.rst)"
-            ),
-        ),
-        ("import aiologic; aiologic.patch_all()", "import eventlet; eventlet.monkey_patch()"),
-    ],
+    ("patcher", "aiologic_last"),
+    [("gevent", True), ("gevent", False), ("eventlet", True), ("eventlet", False)],
     ids=["gevent-then-aiologic", "aiologic-then-gevent", "eventlet-then-aiologic", "aiologic-then-eventlet"],
 )
-def test_coexists_with_green_monkey_patching_in_either_order(first: str, then: str) -> None:
-    pytest.importorskip(first.split()[1].split(".")[0].rstrip(";"))
-    program = f"{first}\n{then}\n{textwrap.dedent(WORKLOAD)}\naiologic.unpatch_all()\nprint('ok')\n"
-    assert run_program(program).strip() == "ok"
+def test_coexists_with_green_monkey_patching_in_either_order(patcher: str, aiologic_last: bool) -> None:
+    """Green threads exchange through the patched queue, lock, condition and event, and all finish.
+
+    Patched last, aiologic's classes are bound, and a real OS thread joins in. Patched first, gevent's or
+    eventlet's classes win where they swap (``Lock``, ``queue.Queue``...): those serve one hub's green
+    threads only, so no OS thread takes part.
+    """
+    pytest.importorskip(patcher)
+    theirs, os_thread = GREEN_PATCHERS[patcher]
+    ours = "import aiologic; aiologic.patch_all()"
+    first, then = (theirs, ours) if aiologic_last else (ours, theirs)
+    ours_bound = (
+        "from aiologic.patches import queue as patched_queue, threading as patched_threading\n"
+        "assert isinstance(jobs, patched_queue.Queue) and isinstance(lock, patched_threading.Lock)"
+    )
+    program = "\n".join(
+        [
+            first,
+            then,
+            os_thread,
+            f"WITH_OS_THREAD = {aiologic_last}",
+            textwrap.dedent(WORKLOAD),
+            ours_bound if aiologic_last else "",
+            "aiologic.unpatch_all()",
+        ]
+    )
+    assert run_program(program).split() == ["7" if aiologic_last else "6"]

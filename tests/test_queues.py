@@ -36,12 +36,12 @@ from aiologic import (
     SimpleQueue,
 )
 from aiologic.lowlevel import enable_checkpoints
-from harness import Running, Task, run, wait_until
+from harness import ADDRESS, Running, Task, run, wait_until
 
 ALL_CLASSES = (SimpleQueue, SimpleLifoQueue, Queue, LifoQueue, PriorityQueue)
 SIMPLE_CLASSES = (SimpleQueue, SimpleLifoQueue)
 BOUNDED_CLASSES = (Queue, LifoQueue, PriorityQueue)
-ADDRESS = r"0x[0-9a-f]+"
+
 STATE_WARNING = "will no longer preserve the state"
 NOTHING = object()  # "no item received" in race outcomes
 

@@ -9,41 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 import pickle
-import random
 import re
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+import harness
 from aiologic import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
 from aiologic.lowlevel import enable_checkpoints
 from aiologic.meta import DEFAULT
-from harness import LIBRARIES, Running, Task, run, wait_until
-
-ADDRESS = r"0x[0-9a-f]+"
-NAN = float("nan")
-
-# Two plain threads and two asyncio loops besides one thread of every other library, all at once.
-MIX = (*LIBRARIES, "threading", "asyncio")
-
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    create: Callable[[], Semaphore]
-    cls: type[Semaphore]
-    capacity: int
-
-    def __str__(self) -> str:
-        return self.name
-
+from harness import (
+    ADDRESS,
+    LONG_IDS,
+    LONG_TIMEOUTS,
+    MIX,
+    NAN,
+    Interrupt,
+    Kind,
+    Running,
+    Task,
+    acquire,
+    acquire_at_random,
+    contend_across_worlds,
+    release,
+    run,
+    wait_until,
+)
 
 KINDS = [
     Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1),
@@ -57,14 +53,6 @@ KINDS = [
 @pytest.fixture(params=KINDS, ids=str)
 def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
-
-
-async def acquire(t: Task, sem: Semaphore, **kwargs: Any) -> bool:
-    return await t.call(sem.green_acquire, sem.async_acquire, **kwargs)  # type: ignore[no-any-return]
-
-
-def release(t: Task, sem: Semaphore) -> None:
-    (sem.green_release if t.green else sem.async_release)()
 
 
 def drain(sem: Semaphore) -> int:
@@ -88,36 +76,13 @@ def test_at_most_initial_value_holders_across_worlds(kind: Kind) -> None:
     """Two workers in each of two threads, two asyncio loops, and a thread of every other library.
 
     Never more than ``initial_value`` holders at once; with one permit the read-yield-write critical section
-    loses no increment.
+    loses no increment. Every holder waits for a waiter to queue behind it, so the holds really contend.
     """
     sem = kind.create()
     rounds = 40
-    state = {"counter": 0, "inside": 0, "peak": 0, "contended": 0}
-
-    async def worker(t: Task) -> None:
-        for _ in range(rounds):
-            assert await acquire(t, sem, timeout=20) is True
-            state["inside"] += 1
-            state["peak"] = max(state["peak"], state["inside"])
-            if sem.waiting:
-                state["contended"] += 1
-            value = state["counter"]
-            await t.sleep(0)
-            state["counter"] = value + 1
-            state["inside"] -= 1
-            release(t, sem)
-
-    start = threading.Barrier(len(MIX))
-
-    async def body(t: Task) -> None:
-        start.wait(10)  # every world starts at once, so they really contend
-        await t.gather(worker, worker)
-
-    runners = [Running(library, body) for library in MIX]
-    for runner in runners:
-        runner.result(timeout=50)
+    state = contend_across_worlds(sem, kind.capacity, rounds)
     assert 1 <= state["peak"] <= kind.capacity
-    assert state["contended"] > rounds  # the holders really had others queued behind them
+    assert state["contended"] >= state["holds"] - kind.capacity * rounds
     if kind.capacity == 1:
         assert state["counter"] == len(MIX) * 2 * rounds
     assert state["inside"] == 0
@@ -249,10 +214,6 @@ def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
         assert sem.value == kind.capacity
 
     run(library, body)
-
-
-LONG_TIMEOUTS = [None, math.inf, 10**400, 30.0, 3e6]
-LONG_IDS = ["None", "inf", "huge-int", "30s", "35-days"]
 
 
 @pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
@@ -412,10 +373,6 @@ def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
     run("trio", body)
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
     """gevent: the permit is handed to G1 and, before G1 can resume, an exception is thrown into it (one hub
     callback does both, with no switch in between): G1 propagates it and passes the permit on to G2."""
@@ -462,40 +419,19 @@ def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) ->
     external cancellation) at about the moment the main thread releases one, many times over. Whoever wins,
     no permit is lost."""
     sem = kind.create()
-    rounds = 30
-    held = [threading.Event() for _ in range(rounds)]
-    ready = [threading.Event() for _ in range(rounds)]
-    finished = [threading.Event() for _ in range(rounds)]
 
-    async def waiter(t: Task) -> list[bool]:
-        outcomes = []
-        for index in range(rounds):
-            assert held[index].wait(10)
-            ready[index].set()
-            got = False
-            if interrupt == "timeout":
-                got = await acquire(t, sem, timeout=0.002)
-            else:
-                async with t.cancel_after(0.002):
-                    got = await acquire(t, sem)
-            if got:
-                release(t, sem)
-            outcomes.append(got)
-            finished[index].set()
-        return outcomes
-
-    rng = random.Random(11)
-    running = Running(library, waiter)
-    for index in range(rounds):
+    def take(index: int) -> None:
         assert drain(sem) == kind.capacity, f"round {index}: a permit was lost"
-        held[index].set()
-        assert ready[index].wait(10)
-        threading.Event().wait(rng.uniform(0, 0.004))
-        sem.release()
-        assert finished[index].wait(10)
-        refill(sem, kind.capacity - 1)
-    outcomes: list[bool] = running.result()
-    assert len(outcomes) == rounds
+
+    outcomes = harness.race_interruption_with_hand_off(
+        sem,
+        library,
+        interrupt,
+        seed=11,
+        take=take,
+        give=sem.release,
+        settle=lambda: refill(sem, kind.capacity - 1),
+    )
     assert sem.value == kind.capacity and sem.waiting == 0
     return outcomes
 
@@ -512,36 +448,7 @@ def test_permits_conserved_under_random_timeouts_and_cancellations(kind: Kind) -
     """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
     the limit holds throughout and every permit is back at the end."""
     sem = kind.create()
-    state = {"inside": 0, "peak": 0, "acquired": 0}
-
-    async def worker(t: Task, seed: int) -> None:
-        rng = random.Random(seed)
-        for _ in range(40):
-            choice = rng.random()
-            got = False
-            if choice < 0.4:
-                got = await acquire(t, sem, timeout=rng.choice([0, 1e-4, 1e-3, 5e-3]))
-            elif choice < 0.7 and t.library != "threading":
-                async with t.cancel_after(rng.uniform(0, 2e-3)):
-                    got = await acquire(t, sem)
-            elif choice < 0.8:
-                got = await acquire(t, sem, blocking=False)
-            else:
-                got = await acquire(t, sem, timeout=10)
-            if got:
-                state["inside"] += 1
-                state["acquired"] += 1
-                state["peak"] = max(state["peak"], state["inside"])
-                await t.sleep(rng.choice([0, 0, 1e-4]))
-                state["inside"] -= 1
-                release(t, sem)
-
-    async def body(t: Task, seed: int) -> None:
-        await t.gather(lambda t: worker(t, seed), lambda t: worker(t, seed + 1))
-
-    runners = [Running(library, body, 10 * index) for index, library in enumerate(LIBRARIES)]
-    for runner in runners:
-        runner.result(timeout=50)
+    state = acquire_at_random(sem)
     assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
     assert sem.value == kind.capacity and sem.waiting == 0
 

@@ -294,6 +294,52 @@ def test_keyboard_interrupt_during_wait_is_prompt() -> None:
     assert result.stdout.split() == ["interrupted", "True", "False", "True"], result.stderr
 
 
+@pytest.mark.parametrize("order", ["eventlet-then-aiologic", "aiologic-then-eventlet"])
+def test_eventlet_greenthread_woken_from_os_thread_under_monkey_patching(order: str) -> None:
+    """An OS thread wakes a parked greenthread through the hub's self-pipe, which the hub itself reads: that
+    read must be the interpreter's, not eventlet's green ``os.read`` (it refuses to run in the hub)."""
+    imports = ["import eventlet; eventlet.monkey_patch()", "import aiologic.lowlevel"]
+    if order == "aiologic-then-eventlet":
+        imports.reverse()
+    silence = r'import warnings; warnings.filterwarnings("ignore", r"\s*Eventlet is deprecated")'
+    script = "\n".join([silence, *imports]) + textwrap.dedent(
+        """
+        import eventlet.patcher
+        from aiologic.lowlevel import create_green_event
+        from aiologic.lowlevel._threads import sleep
+
+        start_os_thread = eventlet.patcher.original("_thread").start_new_thread
+        events = [create_green_event() for _ in range(20)]
+
+        def waker():
+            for event in events:  # one at a time: each set() waits until its waiter is parked
+                while not event._wake_slot:
+                    sleep(0.001)
+                event.set()
+
+        def waiter():
+            woken = 0
+            for event in events:
+                if not event.wait(10):
+                    break  # a lost wake-up: the rest would be lost too
+                woken += 1
+            return woken
+
+        greenthread = eventlet.spawn(waiter)
+        start_os_thread(waker, ())
+        print(greenthread.wait())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert (result.stdout.strip(), result.stderr) == ("20", "")
+
+
 def test_events_refuse_pickling() -> None:
     import pickle
 

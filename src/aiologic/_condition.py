@@ -12,6 +12,17 @@ it. One wake-up per notified waiter, no stampede on the lock, and the lock order
 A wait always ends holding the lock again: re-acquiring ignores the timeout and is shielded from
 cancellation, which is re-raised afterwards. A waiter that was notified but then cancelled hands its
 notification on with ``notify()``.
+
+Who decides whether a wait that ends by timeout (or cancellation) was notified: each waiter carries a one-item
+``claim`` list, and exactly one side pops it. ``notify()`` pops it to notify the waiter (and only then counts
+it); the waiter pops it when its wait ends without a wake-up, to leave unnotified. ``list.pop`` is atomic (the
+GIL; a per-object lock on free-threaded builds), so the two outcomes exclude each other, and a waiter that
+finds its claim gone knows that a notify counted it: it reports ``True`` (or passes the notification on). The
+waiter queue is not the arbiter, because a notifier takes waiters out of it without notifying them: one whose
+wait already ended (``event.cancelled()``, it will leave by itself) and, for the length of a delegated
+predicate, one it then puts back. With the queue as the arbiter, a waiter that timed out in either window
+could not remove itself and reported ``True`` for a notification nobody counted (and, when cancelled, passed
+on one that never existed), and a waiter put back after it had left stayed in the queue for good.
 """
 
 from __future__ import annotations
@@ -23,8 +34,8 @@ from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aiologic._guard import BusyResourceError, ResourceGuard
-from aiologic._lock import Lock, RLock
+from aiologic._guard import BusyResourceError
+from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
 from aiologic._waiting import leave
 from aiologic.lowlevel import (
@@ -51,7 +62,7 @@ _L = TypeVar("_L")
 
 
 class _Waiter:
-    __slots__ = ("error", "event", "lock_item", "predicate", "time")
+    __slots__ = ("claim", "error", "event", "lock_item", "predicate", "time")
 
     def __init__(self, event: Any, time: Any, predicate: Callable[[], object] | None, lock_item: Any) -> None:
         self.event = event
@@ -59,6 +70,7 @@ class _Waiter:
         self.predicate = predicate
         self.lock_item = lock_item
         self.error: BaseException | None = None
+        self.claim: list[None] = [None]  # popped by whoever decides: a notify, or the waiter leaving
 
 
 # --- what each kind of lock needs -------------------------------------------------------------------------
@@ -110,7 +122,7 @@ class _NoLock(_Adapter):
 
 
 class _AiologicLock(_Adapter):
-    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, thread, level)."""
+    """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, owner key, thread, level)."""
 
     reparks = True
     lock: Lock
@@ -121,22 +133,23 @@ class _AiologicLock(_Adapter):
     def check(self, green: bool) -> Any:
         lock = self.lock
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if lock._owner != ident:
+        key = _key(ident)
+        if lock._owner != key:
             raise RuntimeError("cannot wait on un-acquired lock")
-        return (ident, get_ident(), lock._count)
+        return (ident, key, None if type(key) is int else get_ident(), lock._count)
 
     def release(self, state: Any) -> Any:
-        self.lock._release(state[0], state[2])
+        self.lock._release(state[0], state[3])
         return state
 
     def lock_item(self, event: Any, state: Any) -> Any:
-        return (event, *state)
+        return (event, *state[1:])
 
     def green_restore(self, state: Any) -> None:
-        _green_shielded(lambda: self.lock._green_acquire(state[2], True, None))
+        _green_shielded(lambda: self.lock._green_acquire(state[3], True, None))
 
     async def async_restore(self, state: Any) -> None:
-        await _async_shielded(lambda: self.lock._async_acquire(state[2], True, None))
+        await _async_shielded(lambda: self.lock._async_acquire(state[3], True, None))
 
     def green_enter(self) -> None:
         self.lock._green_acquire(1, True, None)
@@ -146,7 +159,7 @@ class _AiologicLock(_Adapter):
 
     def exit(self, green: bool) -> None:
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if self.lock._owner == ident:
+        if self.lock._owner == _key(ident):
             self.lock._release(ident, 1)
 
 
@@ -350,13 +363,13 @@ class Condition(Generic[_L, _T]):
     or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
     """
 
-    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_guard", "_lock", "_timer", "_waiters")
+    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_lock", "_notifying", "_timer", "_waiters")
     _lock: Any
     _timer: Callable[[], Any]
     _custom_timer: bool
     _adapter: _Adapter
     _waiters: deque[_Waiter]
-    _guard: ResourceGuard
+    _notifying: list[None]  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
 
     def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
         if lock is DEFAULT:
@@ -367,7 +380,7 @@ class Condition(Generic[_L, _T]):
         self._timer = timer if self._custom_timer else itertools.count().__next__
         self._adapter = _adapter_for(lock)
         self._waiters = deque()
-        self._guard = ResourceGuard(action="notifying")
+        self._notifying = [None]
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -437,9 +450,10 @@ class Condition(Generic[_L, _T]):
                 return True, False
             return True, True
         try:
-            self._waiters.remove(waiter)
-        except ValueError:
-            return True, True  # a notify took us (we were reparked, then our wait ended)
+            waiter.claim.pop()
+        except IndexError:
+            return True, True  # a notify counted us (we were reparked, then our wait ended)
+        leave(self._waiters, waiter)  # not there while a notifier evaluates our predicate: it drops us then
         return False, True
 
     def _green_wait(self, timeout: float | None, predicate: Callable[[], object] | None) -> bool:
@@ -537,10 +551,18 @@ class Condition(Generic[_L, _T]):
         adapter = self._adapter
         if adapter.reparks and not adapter.held():
             raise RuntimeError("cannot notify on un-acquired lock")
-        with self._guard:
+        if not self._waiters and self._notifying:  # as if it came before any wait that is starting now
+            return 0
+        try:
+            self._notifying.pop()
+        except IndexError:
+            raise BusyResourceError("another task is already notifying this resource") from None
+        try:
             if deadline is None:
                 deadline = self._timer()
             return self._notify(count, deadline)
+        finally:
+            self._notifying.append(None)
 
     def _notify(self, count: int, deadline: Any) -> int:
         waiters = self._waiters
@@ -558,9 +580,13 @@ class Condition(Generic[_L, _T]):
                     waiters.remove(waiter)
                 except ValueError:  # it left meanwhile
                     continue
+                if not waiter.claim or waiter.event.cancelled():  # its wait ended: it leaves unnotified
+                    continue
                 if waiter.predicate is not None and not self._holds(waiter, skipped):
                     continue
-                if waiter.event.cancelled():
+                try:
+                    waiter.claim.pop()
+                except IndexError:  # its wait ended meanwhile: it leaves unnotified
                     continue
                 if self._adapter.reparks:
                     self._adapter.lock._waiters.append(waiter.lock_item)
@@ -569,6 +595,9 @@ class Condition(Generic[_L, _T]):
                 notified += 1
         finally:
             waiters.extend(skipped)
+            for waiter in skipped:
+                if not waiter.claim:  # it left while out of the queue, so it could not remove itself
+                    leave(waiters, waiter)
         return notified
 
     def _holds(self, waiter: _Waiter, skipped: list[_Waiter]) -> bool:

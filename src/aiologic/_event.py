@@ -2,7 +2,8 @@
 
 Design note. A waiter queues a fresh low-level event, then looks at the state again: a ``set()`` that
 slipped in between has already drained the queue without it, so the waiter drains it itself. Draining pops
-from the left, so every waiter is woken exactly once and in arrival order, whoever drains.
+from the left, so every waiter is woken exactly once and in arrival order, whoever drains. A wait on a set
+event skips the checkpoint call when no caller can need one (see ``lowlevel._fast``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiologic.lowlevel import (
     green_checkpoint,
 )
 from aiologic.lowlevel._events import Event as _LowLevelEvent
+from aiologic.lowlevel._fast import plain_threads, quiet_async
 from aiologic.meta import DEFAULT, DefaultType
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ class _Waitable:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the event is set (``True``) or ``timeout`` seconds passed (``False``)."""
         if self._is_set():
-            green_checkpoint()
+            if not plain_threads[0]:
+                green_checkpoint()
             return True
         event = create_green_event()
         self._waiters.append(event)
@@ -61,7 +64,8 @@ class _Waitable:
     async def with_(self, timeout: float | None = None) -> bool:
         """Wait until the event is set (``True``) or ``timeout`` seconds passed (``False``)."""
         if self._is_set():
-            await async_checkpoint()
+            if not quiet_async[0]:
+                await async_checkpoint()
             return True
         event = create_async_event()
         self._waiters.append(event)
@@ -70,7 +74,9 @@ class _Waitable:
         return await async_park(event, timeout, self._waiters, event)
 
     def __await__(self) -> Generator[Any, Any, bool]:
-        return self.with_().__await__()
+        if self._is_set() and quiet_async[0]:  # with_()'s fast path, without creating its coroutine
+            return True
+        return (yield from self.with_().__await__())
 
     @property
     def waiting(self) -> int:
@@ -117,7 +123,8 @@ class Event(_Waitable):
     def set(self) -> None:
         """Set the event and wake every waiting task; any thread may call it, any number of times."""
         self._unset = False
-        _wake_all(self._waiters)
+        if self._waiters:
+            _wake_all(self._waiters)
 
 
 class REvent(Event):

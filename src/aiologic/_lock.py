@@ -5,11 +5,18 @@ path never waits on anything internal. Ownership is the caller's ``(library, id)
 whoever grants the token: the acquirer itself on the fast path, the releaser on a hand-off, so ``owner``
 names the next holder as soon as ``release()`` returns. Each waiter's item carries its identity, its OS
 thread and the recursion level it asked for.
+
+The owner is recorded as a *key*: a plain thread by its bare thread id, anyone else by its identity tuple
+(with ``_owner_thread``, the OS thread it runs on, for the deadlock check of a thread against its own
+tasks). While ``plain_threads`` holds (see ``lowlevel._fast``) ``with lock`` is then a ``get_ident()``
+and a ``pop()`` in, a comparison and an ``append()`` out, with no library detection and no checkpoint.
+``_count``, the owner's level, is only meaningful while the lock is owned, so releasing never resets it.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
@@ -23,6 +30,7 @@ from aiologic.lowlevel import (
     green_checkpoint,
 )
 from aiologic.lowlevel._checkpoints import _quiet
+from aiologic.lowlevel._fast import plain_threads, quiet_async
 from aiologic.lowlevel._threads import get_ident
 
 if TYPE_CHECKING:
@@ -30,12 +38,24 @@ if TYPE_CHECKING:
 
 __all__ = ["Lock", "RLock"]
 
+#: How a lock records its owner: a plain thread's bare id, anyone else's identity tuple.
+Key = int | tuple[str, int]
+
+
+def _key(ident: tuple[str, int]) -> Key:
+    return ident[1] if ident[0] == "threading" else ident
+
+
+def green_key() -> Key:
+    """The key of the current thread or greenlet."""
+    return get_ident() if plain_threads[0] else _key(current_green_task_ident())
+
 
 class Lock(Owned):
     """A lock owned by the thread, greenlet or task that acquired it; FIFO hand-off, no reentrancy."""
 
     __slots__ = ("__weakref__", "_count", "_owner", "_owner_thread", "_tokens", "_waiters")
-    _owner: tuple[str, int] | None
+    _owner: Key | None
     _owner_thread: int | None
     _count: int
     _reentrant = False
@@ -46,7 +66,7 @@ class Lock(Owned):
         self._waiters = deque()
         self._owner = None
         self._owner_thread = None
-        self._count = 0
+        self._count = 1
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -74,43 +94,33 @@ class Lock(Owned):
 
     def _refused(self) -> None:
         self._owner = None
-        self._owner_thread = None
-        self._count = 0
 
     def _give_back(self) -> None:
         """Release the token the caller holds (or was just handed) to the next waiter or the pool."""
         self._owner = None
-        self._owner_thread = None
-        self._count = 0
-        if not self._waiters:  # the common case, without the hand-off machinery
-            self._tokens.append(None)
-            if not self._waiters:
-                return
-            try:
-                self._tokens.pop()
-            except IndexError:
-                return
         self._hand_off()
 
     # acquiring ---------------------------------------------------------------------------------------------
 
-    def _check_reentry(self, ident: tuple[str, int], thread: int | None) -> None:
-        if self._owner == ident:
+    def _check_reentry(self, key: Key) -> None:
+        owner = self._owner
+        if owner == key:
             raise RuntimeError("the current task is already holding this lock")
-        if ident[0] == "threading" and self._owner is not None and self._owner_thread == ident[1]:
+        if type(key) is int and type(owner) is tuple and self._owner_thread == key:
             raise RuntimeError("the current thread is already holding this lock")
 
     def _green_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
         ident = current_green_task_ident()
-        # A plain thread's identity names its thread; a greenlet's does not (see _check_reentry).
-        thread = None if ident[0] == "threading" else get_ident()
+        key = _key(ident)
+        # A plain thread's key names its thread; a greenlet's does not (see _check_reentry).
+        thread = None if type(key) is int else get_ident()
         if not self._waiters:
             try:
                 self._tokens.pop()
             except IndexError:
                 pass
             else:
-                self._owner = ident
+                self._owner = key
                 self._owner_thread = thread
                 self._count = count
                 if blocking and not _quiet.get(ident[0]):
@@ -120,16 +130,16 @@ class Lock(Owned):
                         self._give_back()
                         raise
                 return True
-        if self._owner == ident and self._reentrant:
+        if self._owner == key and self._reentrant:
             if blocking:
                 green_checkpoint()
             self._count += count
             return True
-        self._check_reentry(ident, thread)
+        self._check_reentry(key)
         if not blocking:
             return False
         event = create_green_event()
-        item = (event, ident, thread, count)
+        item = (event, key, thread, count)
         self._waiters.append(item)
         self._wake_up()
         return green_park(event, timeout, self._waiters, item, self._give_back)
@@ -146,7 +156,7 @@ class Lock(Owned):
                 self._owner = ident
                 self._owner_thread = thread
                 self._count = count
-                if blocking and not _quiet.get(ident[0]):
+                if blocking and not (quiet_async[0] or _quiet.get(ident[0])):
                     try:
                         await async_checkpoint()
                     except BaseException:
@@ -158,7 +168,7 @@ class Lock(Owned):
                 await async_checkpoint()
             self._count += count
             return True
-        self._check_reentry(ident, thread)
+        self._check_reentry(ident)
         if not blocking:
             return False
         event = create_async_event()
@@ -175,10 +185,35 @@ class Lock(Owned):
         """Acquire as the current task; ``False`` on timeout or failed ``blocking=False``."""
         return await self._async_acquire(1, blocking, timeout)
 
+    def __enter__(self) -> Self:
+        # The fast path of _green_acquire for a plain thread: a Lock's level is always 1.
+        if plain_threads[0] and not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = get_ident()
+                return self
+        self._green_acquire(1, True, None)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if plain_threads[0] and self._owner == get_ident():
+            # _give_back inlined
+            self._owner = None
+            self._tokens.append(None)
+            if self._waiters:
+                self._wake_up()
+        else:
+            self._release(current_green_task_ident(), 1)
+
     # releasing ---------------------------------------------------------------------------------------------
 
     def _release(self, ident: tuple[str, int], count: int) -> None:
-        if self._owner != ident:
+        if self._owner != _key(ident):
             if self._tokens:
                 raise RuntimeError("release unlocked lock")
             raise RuntimeError("the current task is not holding this lock")
@@ -200,7 +235,7 @@ class Lock(Owned):
 
     def green_owned(self) -> bool:
         """Whether the current thread or greenlet holds the lock."""
-        return self._owner == current_green_task_ident()
+        return self._owner == _key(current_green_task_ident())
 
     def async_owned(self) -> bool:
         """Whether the current task holds the lock."""
@@ -213,7 +248,8 @@ class Lock(Owned):
     @property
     def owner(self) -> tuple[str, int] | None:
         """The ``(library, id)`` identity of the holder, or ``None``."""
-        return self._owner
+        owner = self._owner
+        return ("threading", owner) if isinstance(owner, int) else owner
 
 
 class RLock(Reentrant, Lock):
@@ -221,10 +257,44 @@ class RLock(Reentrant, Lock):
 
     __slots__ = ()
 
+    def __enter__(self) -> Self:
+        # The fast path of _green_acquire for a plain thread, reentry included.
+        if plain_threads[0]:
+            key = get_ident()
+            if not self._waiters:
+                try:
+                    self._tokens.pop()
+                except IndexError:
+                    pass
+                else:
+                    self._owner = key
+                    self._count = 1
+                    return self
+            if self._owner == key:
+                self._count += 1
+                return self
+        self._green_acquire(1, True, None)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if plain_threads[0] and self._owner == get_ident():
+            level = self._count - 1
+            if level:
+                self._count = level
+            else:
+                self._owner = None
+                self._tokens.append(None)
+                if self._waiters:
+                    self._wake_up()
+        else:
+            self._release(current_green_task_ident(), 1)
+
     def _level(self, ident: tuple[str, int]) -> int:
-        return self._count if self._owner == ident else 0
+        return self._count if self._owner == _key(ident) else 0
 
     @property
     def count(self) -> int:
         """The owner's recursion level, 0 when unlocked."""
-        return self._count
+        return self._count if self._owner is not None else 0

@@ -50,6 +50,10 @@ _applied: dict[str, list[tuple[ModuleType, str, Any, Any]]] = {}
 _policy: str = "warn"
 # dotted names whose patch_module() waits for their import -> stdlib module names to patch there
 _pending: dict[str, set[str]] = {}
+# modules whose KEEP_ORIGINALS import hooks are registered (they stay registered: they only restore originals)
+_kept: set[str] = set()
+# callbacks told of every diagnosed loop block (the pytest plugin fails the test that caused one)
+_watchers: list[Callable[[str], None]] = []
 
 
 class LoopBlockWarning(RuntimeWarning):
@@ -82,6 +86,18 @@ def _catalogue(name: str) -> dict[str, dict[str, Any]]:
     """The swap table of one patchable module: stdlib module name -> {attribute: replacement}."""
     swaps: dict[str, dict[str, Any]] = importlib.import_module(f"aiologic.patches.{name}").SWAPS
     return swaps
+
+
+def _keep_originals(name: str) -> None:
+    """Register, once, the import hooks by which modules that need an original primitive keep it."""
+    import wrapt
+
+    hooks: dict[str, Callable[[ModuleType], None]]
+    hooks = getattr(importlib.import_module(f"aiologic.patches.{name}"), "KEEP_ORIGINALS", {})
+    for module_name, hook in hooks.items():
+        if module_name not in _kept:
+            _kept.add(module_name)
+            wrapt.register_post_import_hook(hook, module_name)
 
 
 def _originals(name: str) -> dict[int, tuple[str, Any, Any]]:
@@ -135,6 +151,7 @@ def patch(*modules: str, on_loop_block: LoopBlockPolicy | None = None) -> None:
                     setattr(entry[0], entry[1], entry[3])
                     done.append(entry)
                 _applied[name] = plan
+                _keep_originals(name)
         except BaseException:
             for module, attribute, original, _ in reversed(done):
                 setattr(module, attribute, original)
@@ -304,7 +321,18 @@ def _place(where: str, found: tuple[str, str], module_name: str) -> UnpatchedPla
     return UnpatchedPlace(where, original, f"aiologic.patch_module({module_name!r}, {patchable!r})")
 
 
-_EXEMPT = ("threading", "queue", "asyncio", "_thread", "aiologic", "wrapt", "gevent", "eventlet", "importlib")
+_EXEMPT = (
+    "threading",
+    "queue",
+    "asyncio",
+    "_thread",
+    "_queue",
+    "aiologic",
+    "wrapt",
+    "gevent",
+    "eventlet",
+    "importlib",
+)
 
 
 def _exempt(module_name: str) -> bool:
@@ -337,6 +365,8 @@ def loop_blocked(what: str, timeout: float | None = None) -> None:
         f"a patched {what} blocks the thread running an event loop at "
         f"{frame.f_code.co_filename}:{frame.f_lineno}; use its async side in async code"
     )
+    for watcher in list(_watchers):
+        watcher(message)
     if _policy == "error":
         raise LoopBlockError(message)
     warnings.warn(message, LoopBlockWarning, stacklevel=depth + 1)
@@ -359,3 +389,10 @@ def set_loop_block_policy(policy: str) -> Callable[[], None]:
         _policy = previous
 
     return restore
+
+
+def watch_loop_blocks(watcher: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``watcher(message)`` for each loop block diagnosed from now on, in the blocking thread, before the
+    policy acts; returns a function that stops watching (used by the pytest plugin)."""
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)

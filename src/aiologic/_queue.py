@@ -12,7 +12,7 @@ item.
 Fast paths. While nobody waits, a put is an append to the container plus an append to the item permits, and
 a get a pop of a permit plus a pop from the container: no event, no waiter, no library detection (a
 checkpoint is skipped without asking which library runs the caller as long as none that checkpoints can be
-running, see ``_loud_async``). The container is only touched by a caller that holds a permit for it, and a
+running, see ``lowlevel._fast``). The container is only touched by a caller that holds a permit for it, and a
 permit is added only after its item is in, so a get never finds the container empty.
 
 Atomicity and memory ordering. The permits are lists and waiter queues deques: ``list.append``/``pop`` and
@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from aiologic._reprs import object_repr
 from aiologic._waiting import TokenQueue, async_park, green_park
 from aiologic.lowlevel import AsyncEvent, GreenEvent, async_checkpoint, green_checkpoint
-from aiologic.lowlevel._checkpoints import _green_quiet, _loud_async, _modules, _quiet
+from aiologic.lowlevel._checkpoints import _green_quiet
+from aiologic.lowlevel._fast import quiet_async
 from aiologic.lowlevel._threads import original
 from aiologic.meta import MISSING, MissingType
 
@@ -269,7 +270,7 @@ class _Contents(Generic[_T]):
         """Remove and return an item, waiting in FIFO order; ``QueueEmpty`` if none came in time."""
         items = self._items
         if items.take():
-            if blocking and not (_quiet and _loud_async not in _modules):
+            if blocking and not quiet_async[0]:
                 await items.async_checkpoint()
         elif not blocking or not await items.async_wait(timeout):
             raise QueueEmpty
@@ -313,7 +314,7 @@ class SimpleQueue(_Contents[_T]):
 
     async def async_put(self, item: _T, *, blocking: bool = True, timeout: float | None = None) -> None:
         """``put`` with a checkpoint before the item goes in (a cancellation there leaves it out)."""
-        if blocking and not (_quiet and _loud_async not in _modules):
+        if blocking and not quiet_async[0]:
             await async_checkpoint()
         self._insert(item)
 
@@ -391,10 +392,10 @@ class Queue(_Contents[_T]):
         """Add ``item``, waiting in FIFO order while the queue is full; ``QueueFull`` if no place came."""
         places = self._places
         if places is None:
-            if blocking and not (_quiet and _loud_async not in _modules):
+            if blocking and not quiet_async[0]:
                 await async_checkpoint()
         elif places.take():
-            if blocking and not (_quiet and _loud_async not in _modules):
+            if blocking and not quiet_async[0]:
                 await places.async_checkpoint()
         elif not blocking or not await places.async_wait(timeout):
             raise QueueFull

@@ -2,8 +2,12 @@
 
 Design note. The permits are tokens in a list (``value`` is its length): ``pop()`` takes one atomically and
 ``append()`` returns one, so no operation ever waits on an internal lock. A release hands the permit directly
-to the oldest waiter (see ``TokenQueue``). Bounded semaphores keep a second pool, the permits that may still
-be released, so an over-release is detected atomically too.
+to the oldest waiter (see ``TokenQueue``). Bounded semaphores keep a second pool, ``_releasable``, the permits
+that may still be released, so an over-release is detected atomically too. Every permit taken is appended
+to ``_releasable``; for the unbounded classes it is a shared ``deque(maxlen=0)`` that forgets it, so one
+uncontended path (``_releasable.append(_tokens.pop())``) serves every class without a per-class hook.
+``__enter__`` and ``__aenter__`` inline ``_take`` and skip the checkpoint when no caller can need one (see
+``lowlevel._fast``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiologic._reprs import object_repr
 from aiologic._waiting import TokenQueue, async_park, green_park
 from aiologic.lowlevel import async_checkpoint, create_async_event, create_green_event, green_checkpoint
+from aiologic.lowlevel._fast import plain_threads, quiet_async
 from aiologic.meta import DEFAULT, DefaultType
 
 if TYPE_CHECKING:
@@ -23,12 +28,16 @@ if TYPE_CHECKING:
 
 __all__ = ["BinarySemaphore", "BoundedBinarySemaphore", "BoundedSemaphore", "Semaphore"]
 
+# The ``_releasable`` of the unbounded classes: taking a permit notes it nowhere.
+_FORGET: deque[None] = deque(maxlen=0)
+
 
 class Semaphore(TokenQueue):
     """A counting semaphore with FIFO hand-off; anyone may release, there is no owner."""
 
-    __slots__ = ("__weakref__", "_initial_value", "_tokens", "_waiters")
+    __slots__ = ("__weakref__", "_initial_value", "_releasable", "_tokens", "_waiters")
     _initial_value: int
+    _releasable: list[None] | deque[None]
 
     def __new__(
         cls, initial_value: int | DefaultType = DEFAULT, max_value: int | DefaultType | None = DEFAULT
@@ -51,6 +60,7 @@ class Semaphore(TokenQueue):
         self._initial_value = initial_value
         self._tokens = [None] * initial_value
         self._waiters = deque()
+        self._releasable = _FORGET
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -73,35 +83,44 @@ class Semaphore(TokenQueue):
     # acquiring ---------------------------------------------------------------------------------------------
 
     def _take(self) -> bool:
+        """Take a free permit unless others wait for one; never waits, never checkpoints."""
         if not self._waiters:
             try:
-                self._tokens.pop()
+                self._releasable.append(self._tokens.pop())
             except IndexError:
                 return False
-            self._taken()
             return True
         return False
 
-    def _taken(self) -> None:
-        """Called once the caller holds a permit (bounded classes count it)."""
+    def _green_checkpoint(self) -> None:
+        """The checkpoint after a permit was taken at once: if it raises, the permit goes back."""
+        try:
+            green_checkpoint()
+        except BaseException:
+            self._return()
+            raise
+
+    async def _async_checkpoint(self) -> None:
+        try:
+            await async_checkpoint()
+        except BaseException:
+            self._return()
+            raise
 
     def _return(self) -> None:
-        """Give back a permit the caller took but must not keep (a failed checkpoint, a lost wait)."""
-        self._untaken()
+        if self._releasable is not _FORGET:
+            self._releasable.pop()
         self._hand_off()
 
-    def _untaken(self) -> None:
-        """Undo ``_taken``."""
+    def _taken(self) -> None:
+        """Note a permit handed over to a waiter."""
+        self._releasable.append(None)
 
     def green_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit, waiting in FIFO order; ``False`` on timeout or if ``blocking=False`` fails."""
         if self._take():
-            if blocking:
-                try:
-                    green_checkpoint()
-                except BaseException:
-                    self._return()
-                    raise
+            if blocking and not plain_threads[0]:
+                self._green_checkpoint()
             return True
         if not blocking:
             return False
@@ -117,12 +136,8 @@ class Semaphore(TokenQueue):
     async def async_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit, waiting in FIFO order; ``False`` on timeout or if ``blocking=False`` fails."""
         if self._take():
-            if blocking:
-                try:
-                    await async_checkpoint()
-                except BaseException:
-                    self._return()
-                    raise
+            if blocking and not quiet_async[0]:
+                await self._async_checkpoint()
             return True
         if not blocking:
             return False
@@ -139,8 +154,10 @@ class Semaphore(TokenQueue):
 
     def release(self, count: int = 1) -> None:
         """Return ``count`` permits (a ``count`` of zero or less does nothing); waiters get them first."""
-        if count == 1:
-            self._hand_off()
+        if count == 1:  # _hand_off inlined
+            self._tokens.append(None)
+            if self._waiters:
+                self._wake_up()
         else:
             for _ in repeat(None, count):
                 self._hand_off()
@@ -149,6 +166,16 @@ class Semaphore(TokenQueue):
     async_release = release
 
     def __enter__(self) -> Self:
+        # _take inlined: ``with`` is the hot path.
+        if not self._waiters:
+            try:
+                self._releasable.append(self._tokens.pop())
+            except IndexError:
+                pass
+            else:
+                if not plain_threads[0]:
+                    self._green_checkpoint()
+                return self
         self.green_acquire()
         return self
 
@@ -158,6 +185,15 @@ class Semaphore(TokenQueue):
         self.release()
 
     async def __aenter__(self) -> Self:
+        if not self._waiters:
+            try:
+                self._releasable.append(self._tokens.pop())
+            except IndexError:
+                pass
+            else:
+                if not quiet_async[0]:
+                    await self._async_checkpoint()
+                return self
         await self.async_acquire()
         return self
 
@@ -180,9 +216,8 @@ class Semaphore(TokenQueue):
 class BoundedSemaphore(Semaphore):
     """A semaphore that refuses to be released more times than it was acquired (beyond ``max_value``)."""
 
-    __slots__ = ("_max_value", "_releasable")
+    __slots__ = ("_max_value",)
     _max_value: int
-    _releasable: list[None]
 
     def __new__(
         cls, initial_value: int | DefaultType = DEFAULT, max_value: int | DefaultType | None = DEFAULT
@@ -221,12 +256,6 @@ class BoundedSemaphore(Semaphore):
         if self._initial_value == self._max_value:
             return str(self._initial_value)
         return f"{self._initial_value}, max_value={self._max_value}"
-
-    def _taken(self) -> None:
-        self._releasable.append(None)
-
-    def _untaken(self) -> None:
-        self._releasable.pop()
 
     def release(self, count: int = 1) -> None:
         """Return one permit; ``RuntimeError`` if that would exceed ``max_value``."""

@@ -99,33 +99,33 @@ class TokenQueue:
 
     def _hand_off(self) -> None:
         """Pass on one token that the caller holds: to the oldest live waiter, else back to the pool."""
+        self._tokens.append(None)
+        if self._waiters:
+            self._wake_up()
+
+    def _wake_up(self) -> None:
+        """Give free tokens to the oldest live waiters while both exist (run after queueing a waiter, and
+        after returning a token while others wait).
+
+        A token goes back to the pool before the queue is looked at, never the other way round: a waiter
+        that queues meanwhile runs this itself and finds it, so no token stays free while someone waits.
+        """
         waiters = self._waiters
         tokens = self._tokens
-        while True:
-            while waiters:
-                try:
-                    item = waiters.popleft()
-                except IndexError:
-                    break
-                if self._grant(item):
-                    return
-                self._refused()
-            tokens.append(None)
-            # A waiter may have queued after our last look and found no free token: serve it.
-            if not waiters:
-                return
+        while waiters:
             try:
                 tokens.pop()
             except IndexError:
                 return
-
-    def _wake_up(self) -> None:
-        """Give a free token, if any, to the head of the queue (run by a waiter right after queueing)."""
-        try:
-            self._tokens.pop()
-        except IndexError:
-            return
-        self._hand_off()
+            while True:
+                try:
+                    item = waiters.popleft()
+                except IndexError:
+                    tokens.append(None)
+                    break
+                if self._grant(item):
+                    break
+                self._refused()
 
     @property
     def waiting(self) -> int:

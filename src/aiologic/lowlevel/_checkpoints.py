@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from types import coroutine
 from typing import Any
 
+from aiologic.lowlevel._fast import plain_threads, quiet_async
 from aiologic.lowlevel._libraries import current_async_library, current_green_library
 from aiologic.lowlevel._threads import get_ident
 from aiologic.lowlevel._threads import sleep as _thread_sleep
@@ -59,16 +60,10 @@ _override: ContextVar[tuple[int, bool] | None] = ContextVar("aiologic_checkpoint
 # identity) and skip the checkpoint call altogether; a library missing from it goes through the full check.
 _quiet = {library: True for library, enabled in _enabled.items() if not enabled}
 _green_quiet = [not any(_enabled[library] for library in _GREEN_LIBRARIES)]
-# A library that is not imported runs nobody. So while no override was ever used (``_quiet`` is not empty)
-# and the module named here is not imported, no async checkpoint can be due, whichever library runs the
-# caller, and a fast path may skip detecting it (which costs more than a whole queue put):
-#     if blocking and not (_quiet and _loud_async not in _modules): <the full async checkpoint>
-# It names the one async library whose checkpoints the environment turned on (trio by default); "sys", always
-# imported (no shortcut), when there are several; a name no module can have when there is none.
-_loud = [library for library in _ASYNC_LIBRARIES if _enabled[library]]
-_loud_async = _loud[0] if len(_loud) == 1 else "sys" if _loud else "<none>"
-del _loud
-_modules = sys.modules
+if _enabled["threading"]:
+    plain_threads[0] = False
+if _enabled["asyncio"] or _enabled["curio"]:
+    quiet_async[0] = False
 
 
 def _get_override() -> bool | None:
@@ -79,7 +74,7 @@ def _get_override() -> bool | None:
 
 
 def _set_override(value: bool | None) -> None:
-    _green_quiet[0] = False
+    _green_quiet[0] = plain_threads[0] = quiet_async[0] = False
     _quiet.clear()
     _override.set(None if value is None else (get_ident(), value))
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from aiologic.lowlevel import _waiters
 from aiologic.lowlevel._checkpoints import _async_checkpoint, green_checkpoint
+from aiologic.lowlevel._fast import plain_threads
 from aiologic.lowlevel._libraries import current_async_library, current_green_library
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ class GreenEvent(Event):
             except BaseException:
                 self._cancel()
                 raise
-        library = current_green_library()
+        library = "threading" if plain_threads[0] else current_green_library()
         if library == "threading":
             return _waiters.park_threading(self, timeout)
         if library == "gevent":

@@ -21,15 +21,39 @@ __all__ = [
 ]
 
 
+# eventlet records what monkey_patch() did by its own keyword, not by module: ``thread=True`` greens
+# ``_thread``, ``threading`` and ``queue`` alike, and ``is_monkey_patched("_thread")`` stays False.
+_EVENTLET_KEYWORDS = {
+    "_thread": "thread",
+    "threading": "thread",
+    "queue": "thread",
+    "selectors": "select",
+    "ssl": "socket",
+}
+
+
 def original(module_name: str, name: str) -> Any:
     """The attribute ``name`` of ``module_name`` as it was before gevent or eventlet patched it."""
     gevent_monkey = sys.modules.get("gevent.monkey")
     if gevent_monkey is not None and gevent_monkey.is_module_patched(module_name):
         return gevent_monkey.get_original(module_name, name)
+    current = getattr(__import__(module_name), name)
     eventlet_patcher = sys.modules.get("eventlet.patcher")
-    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched(module_name):
+    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched(
+        _EVENTLET_KEYWORDS.get(module_name, module_name)
+    ):
+        if _is_own_definition(current, module_name, name):
+            # eventlet left it alone (threading.Event, Condition...): the very object code already holds
+            return current
+        # eventlet keeps no originals; its pristine copy of the module has them
         return getattr(eventlet_patcher.original(module_name), name)
-    return getattr(__import__(module_name), name)
+    return current
+
+
+def _is_own_definition(value: Any, module_name: str, name: str) -> bool:
+    """Whether ``value`` is what ``module_name`` itself defines as ``name`` (not a green stand-in such as
+    eventlet's ``queue.Queue``, nor an alias it rebound, such as ``threading.RLock = threading._PyRLock``)."""
+    return getattr(value, "__module__", None) == module_name and getattr(value, "__qualname__", None) == name
 
 
 allocate_lock = original("_thread", "allocate_lock")

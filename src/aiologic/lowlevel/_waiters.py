@@ -29,7 +29,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel._signals import _signal_safety
-from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident, monotonic
+from aiologic.lowlevel._threads import TIMEOUT_MAX, allocate_lock, get_ident, monotonic, original
 
 if TYPE_CHECKING:
     from aiologic.lowlevel._events import Event
@@ -44,6 +44,11 @@ __all__ = [
 ]
 
 _modules = sys.modules
+
+# The self-pipe of the eventlet wake-up is read by the hub itself: eventlet's green os.read would trampoline
+# there ("do not call blocking functions from the mainloop") and the hub would drop the pipe for good.
+_os_read = original("os", "read")
+_os_write = original("os", "write")
 
 # The longest single timer the green hubs are given; longer timeouts re-arm (pollers take int milliseconds).
 _LONGEST_NATIVE_WAIT = 86400.0
@@ -267,8 +272,8 @@ class _EventletWakeup:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._read_fd, False)
         os.set_blocking(self._write_fd, False)
-        self._read = os.read
-        self._write = os.write
+        self._read = _os_read
+        self._write = _os_write
         hub.add(hub.READ, self._read_fd, self._on_readable, self._on_closed, None)
         weakref.finalize(hub, _close_fds, self._read_fd, self._write_fd)
 
