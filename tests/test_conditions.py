@@ -931,6 +931,33 @@ def test_notify_from_inside_a_predicate_is_busy(locked_kind: str, library: str) 
     assert isinstance(errors[0], RuntimeError)
 
 
+def test_a_notify_refused_inside_a_predicate_keeps_the_waiter_queued(locked_kind: str, library: str) -> None:
+    """A predicate that lets the nested notify's BusyResourceError escape fails that notify, not the wait."""
+    cv = make_condition(locked_kind)
+    state = {"nest": False, "ready": False}
+
+    def predicate() -> bool:
+        if state["nest"]:
+            state["nest"] = False
+            cv.notify()  # refused, and not caught here
+        return state["ready"]
+
+    async def body(t: Task) -> bool:
+        async with holding(t, cv):
+            return await wait_for(t, cv, predicate, 10)
+
+    waiter = Running(library, body)
+    wait_until(lambda: cv.waiting == 1)
+    with cv:
+        state["nest"] = True
+        with pytest.raises(BusyResourceError):
+            cv.notify()
+        assert cv.waiting == 1
+        state["ready"] = True
+        assert cv.notify() == 1
+    assert waiter.result() is True
+
+
 # --- deadlines and the timer --------------------------------------------------------------------------------
 
 

@@ -603,12 +603,13 @@ class Condition(Generic[_L, _T]):
     def _holds(self, waiter: _Waiter, skipped: list[_Waiter]) -> bool:
         """Evaluate a delegated predicate for ``waiter``: ``False`` puts it back (with a fresh time)."""
         if not self._adapter.held():
-            self._waiters.appendleft(waiter)
+            self._put_back(waiter)
             raise RuntimeError("cannot notify for predicate on un-acquired lock")
         assert waiter.predicate is not None
         try:
             value = waiter.predicate()
-        except BusyResourceError:
+        except BusyResourceError:  # the predicate notified: refused, and the notifier is told
+            self._put_back(waiter)
             raise
         except BaseException as exc:
             waiter.error = exc
@@ -621,6 +622,12 @@ class Condition(Generic[_L, _T]):
         waiter.time = self._timer()
         skipped.append(waiter)
         return False
+
+    def _put_back(self, waiter: _Waiter) -> None:
+        """Return a waiter that a failing notify took out to the head of the queue, unless it has left."""
+        self._waiters.appendleft(waiter)
+        if not waiter.claim:
+            leave(self._waiters, waiter)
 
     def notify_all(self, *, deadline: Any = None) -> int:
         """Wake every waiter that started waiting before this call."""
