@@ -627,3 +627,31 @@ def run_program(code: str) -> str:
         raise AssertionError(f"the program hung; its stderr:\n{stderr}") from None
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+# A program fragment (for run_program): a ThreadingHTTPServer on 127.0.0.1 that answers GET with the path,
+# serving from a thread; ``url`` is its address and ``stop_serving()`` shuts it down.
+HELLO_SERVER = """
+    import http.server, threading
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+
+    def stop_serving():
+        server.shutdown()
+        server.server_close()
+        serving.join(10)
+"""

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 import aiologic
-from harness import run_program
+from harness import HELLO_SERVER, run_program
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,8 @@ def patched_all() -> Iterator[None]:
         aiologic.unpatch_all()
 
 
-LEGACY_PROGRAMS = """
+LEGACY_PROGRAMS = (
+    """
     import aiologic
     aiologic.patch_all()  # first, so every import below creates its primitives from the replacements
 
@@ -57,25 +58,13 @@ LEGACY_PROGRAMS = """
     assert records == [f"message {n}" for n in range(200)]
 
     # a threading HTTP server and urllib clients on 127.0.0.1
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = self.path.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def log_message(self, *args):
-            pass
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    serving = threading.Thread(target=server.serve_forever)
-    serving.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+"""
+    + HELLO_SERVER
+    + """
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(lambda n: urllib.request.urlopen(f"{url}{n}", timeout=10).read(), range(40)))
     assert bodies == [f"/{n}".encode() for n in range(40)]
-    server.shutdown()
-    server.server_close()
-    serving.join(10)
+    stop_serving()
 
     # threading.Timer: fires, and can be cancelled
     fired = threading.Event()
@@ -89,6 +78,7 @@ LEGACY_PROGRAMS = """
     assert not late.is_alive() and fired.is_set()
     print("ok")
 """
+)
 
 
 def test_legacy_programs_keep_working_when_imported_after_the_patch() -> None:

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from harness import run_program
+from harness import HELLO_SERVER, run_program
 
 PATCHED_FIRST = """
     import aiologic
@@ -222,39 +222,17 @@ def test_eventlet_green_threads_wait_on_patched_primitives_fed_by_a_thread() -> 
 
 # --- a real library that binds a pool class before the patch ----------------------------------------------
 
-HTTP_SERVER = """
-    import http.server
-
-    class Hello(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = self.path.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-
-
+HTTP_SERVER = (
+    HELLO_SERVER
+    + """
     def pool_queue_after_request():
         # A request through a PoolManager, then the type of the queue its pool keeps connections in.
         with urllib3.PoolManager() as manager:
             response = manager.request("GET", url + "hello", timeout=10, retries=False)
             assert response.status == 200 and response.data == b"/hello", response.data
             return type(manager.connection_from_url(url).pool)
-
-
-    def stop_serving():
-        server.shutdown()
-        server.server_close()
-        serving.join(10)
 """
+)
 
 URLLIB3_BEFORE = (
     """
