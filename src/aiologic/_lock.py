@@ -292,7 +292,8 @@ class RLock(Reentrant, Lock):
     __slots__ = ()
 
     def __enter__(self) -> Self:
-        # The fast path of _green_acquire for a plain thread, reentry included.
+        # The fast path of _green_acquire for a plain thread, reentry included. patches/threading.py's
+        # RLock.acquire repeats it: a shared helper would cost this one a call, the speed it exists for.
         if plain_threads[0]:
             key = get_ident()
             if not self._waiters:
