@@ -789,6 +789,27 @@ def test_release_by_a_sibling_task_raises(kind: type[Lock], library: str) -> Non
     assert run(library, body) == [True, "the current task is not holding this lock"]
 
 
+def test_async_with_left_by_another_task_raises(kind: type[Lock]) -> None:
+    """``__aexit__`` checks the task that leaves, not the one that entered (an async generator moves)."""
+
+    async def holding(lock: Lock) -> Any:
+        async with lock:
+            yield
+
+    async def main() -> None:
+        lock = kind()
+        generator = holding(lock)
+        await generator.__anext__()
+        assert lock.owner == ("asyncio", id(asyncio.current_task()))
+        with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+            await asyncio.create_task(generator.__anext__())  # type: ignore[arg-type]
+        assert lock.owner == ("asyncio", id(asyncio.current_task()))
+        lock.async_release()
+        assert not lock.locked()
+
+    asyncio.run(main())
+
+
 def test_green_acquire_in_a_coroutine_belongs_to_the_thread(kind: type[Lock], async_library: str) -> None:
     """§1.3/§16.3: ownership is per flavour; what green_acquire took, async_release cannot release."""
 

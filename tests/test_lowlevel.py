@@ -412,6 +412,48 @@ def test_task_idents(library: str) -> None:
     assert first != second
 
 
+def test_asyncio_identity_hint_is_checked() -> None:
+    """The per-context asyncio identity hint never names another task, loop or thread."""
+
+    def ident_and_expected() -> tuple[Any, Any]:
+        return current_async_task_ident(), ("asyncio", id(asyncio.current_task()))
+
+    async def in_task() -> tuple[Any, Any]:
+        return ident_and_expected()
+
+    async def main() -> None:
+        mine = ident_and_expected()
+        assert mine[0] == mine[1]
+        assert ident_and_expected() == mine  # from the hint
+        # A context shared by several tasks (3.11+), a task on a new loop in another thread that inherits
+        # this context.
+        if sys.version_info >= (3, 11):
+            shared = contextvars.copy_context()
+            for _ in range(3):
+                found = await asyncio.create_task(in_task(), context=shared)
+                assert found[0] == found[1] != mine[0]
+        found = await asyncio.to_thread(asyncio.run, in_task())
+        assert found[0] == found[1] != mine[0]
+        assert ident_and_expected() == mine
+
+    asyncio.run(main())
+    loop = asyncio.new_event_loop()
+    try:  # one loop run by two threads in turn
+        first = loop.run_until_complete(in_task())
+        second = in_thread_result(lambda: loop.run_until_complete(in_task()))
+        assert first[0] == first[1] and second[0] == second[1]
+    finally:
+        loop.close()
+
+
+def in_thread_result(function: Callable[[], Any]) -> Any:
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(function()))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
 def test_green_task_and_token(green_library: str) -> None:
     async def body(t: Task) -> None:
         if t.library == "threading":

@@ -10,6 +10,8 @@ The owner is recorded as a *key*: a plain thread by its bare thread id, anyone e
 (with ``_owner_thread``, the OS thread it runs on, for the deadlock check of a thread against its own
 tasks). While ``plain_threads`` holds (see ``lowlevel._fast``) ``with lock`` is then a ``get_ident()``
 and a ``pop()`` in, a comparison and an ``append()`` out, with no library detection and no checkpoint.
+``async with`` inlines the free-token path of ``_async_acquire`` (no second coroutine) and looks the task up
+once per side; its identity comes from the checked per-context hint of ``current_async_task_ident``.
 ``_count``, the owner's level, is only meaningful while the lock is owned, so releasing never resets it.
 """
 
@@ -210,6 +212,38 @@ class Lock(Owned):
         else:
             self._release(current_green_task_ident(), 1)
 
+    async def __aenter__(self) -> Self:
+        # The fast path of _async_acquire, without its coroutine; everything else goes there.
+        ident = current_async_task_ident()
+        if not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = ident
+                self._owner_thread = get_ident()
+                self._count = 1
+                if not (quiet_async[0] or _quiet.get(ident[0])):
+                    try:
+                        await async_checkpoint()
+                    except BaseException:
+                        self._give_back()
+                        raise
+                return self
+        await self._async_acquire(1, True, None)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # An async identity is never a plain thread's, so it is its own key (no _key() call).
+        ident = current_async_task_ident()
+        if self._owner == ident and self._count == 1:
+            self._give_back()
+        else:
+            self._release(ident, 1)
+
     # releasing ---------------------------------------------------------------------------------------------
 
     def _release(self, ident: tuple[str, int], count: int) -> None:
@@ -258,7 +292,8 @@ class RLock(Reentrant, Lock):
     __slots__ = ()
 
     def __enter__(self) -> Self:
-        # The fast path of _green_acquire for a plain thread, reentry included.
+        # The fast path of _green_acquire for a plain thread, reentry included. patches/threading.py's
+        # RLock.acquire repeats it: a shared helper would cost this one a call, the speed it exists for.
         if plain_threads[0]:
             key = get_ident()
             if not self._waiters:

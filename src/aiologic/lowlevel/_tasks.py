@@ -6,7 +6,9 @@ run on the same OS thread.
 
 from __future__ import annotations
 
+import os
 import sys
+from contextvars import ContextVar
 from types import FrameType
 from typing import Any
 
@@ -148,6 +150,24 @@ def _asyncio_lookups_now() -> tuple[Any, ...]:
     return _asyncio_lookups
 
 
+# The asyncio identity found last in this context, with its loop: ``(loop, ("asyncio", id(task)))``. It is
+# only a hint, checked on every use: the loop must run in this thread (``_thread_id``, which asyncio's own
+# loops keep; others are not cached) and its current task must have that id, which makes the key exactly what
+# the lookup below would build. The check replaces that lookup: on 3.11 ``_get_running_loop()`` makes a
+# getpid() system call. A forked child starts with a fresh variable, as the running loop does not survive
+# the fork either.
+_asyncio_hint: ContextVar[tuple[Any, tuple[str, int]]] = ContextVar("aiologic asyncio identity")
+
+
+def _forget_asyncio_hints() -> None:
+    global _asyncio_hint
+    _asyncio_hint = ContextVar("aiologic asyncio identity")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_asyncio_hints)
+
+
 def current_async_task_ident() -> tuple[str, int]:
     """``(library, id(task))`` of the current asyncio, trio or curio task."""
     if (
@@ -158,9 +178,17 @@ def current_async_task_ident() -> tuple[str, int]:
     ):
         asyncio = _asyncio_lookups or _asyncio_lookups_now()
         if asyncio:
+            hint = _asyncio_hint.get(None)
+            if hint is not None:
+                loop, key = hint
+                if loop._thread_id == get_ident() and id(asyncio[1].get(loop)) == key[1]:
+                    return key
             loop = asyncio[0]()
             if loop is not None:
                 task = asyncio[1].get(loop)
                 if task is not None:
-                    return ("asyncio", id(task))
+                    key = ("asyncio", id(task))
+                    if getattr(loop, "_thread_id", None) == get_ident():
+                        _asyncio_hint.set((loop, key))
+                    return key
     return (current_async_library(), id(current_async_task()))  # type: ignore[return-value]
