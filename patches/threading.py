@@ -232,13 +232,13 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
             raise RuntimeError("cannot notify on un-acquired lock")
         if n < 0:
             raise ValueError("n must be >= 0")
-        return super().notify(n) if n else 0
+        return self._notify_held(n, None) if n else 0
 
     def notify_all(self) -> int:  # type: ignore[override]
         """Wake every thread or task waiting on the condition (the lock must be held)."""
         if not self._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
-        return super().notify(-1)
+        return self._notify_held(-1, None)
 
 
 class Semaphore(aiologic.Semaphore, _Semaphore):
