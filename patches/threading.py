@@ -166,7 +166,11 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
         return self._lock.__enter__()
 
     def __exit__(self, *exc_info: Any) -> Any:
-        return self._lock.__exit__(*exc_info)
+        lock = self._lock
+        if type(lock) is RLock:  # the default lock, whose __exit__ is release(): two calls fewer
+            lock.release()
+            return None
+        return lock.__exit__(*exc_info)
 
     def __repr__(self) -> str:
         return f"<Condition({self._lock!r}, {len(self._waiters)})>"
