@@ -60,7 +60,14 @@ class Lock(OwnerlessLock):
         return bool(self.green_acquire(blocking, lock_timeout(blocking, timeout)))
 
     def __enter__(self) -> bool:  # type: ignore[override]
-        return self._take() or bool(self.green_acquire())
+        if not self._waiters:  # _take inlined: ``with lock`` is the hot path
+            try:
+                self._releasable.append(self._tokens.pop())
+            except IndexError:
+                pass
+            else:
+                return True
+        return bool(self.green_acquire())
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"
@@ -71,9 +78,6 @@ class RLock(aiologic.RLock):
     """``threading.RLock``: owned by a thread (or greenlet, or task on the async side), counts levels."""
 
     __slots__ = ()
-
-    def __init__(self) -> None:
-        pass
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire one level; ``False`` on timeout or failed non-blocking acquire."""
@@ -107,7 +111,7 @@ class RLock(aiologic.RLock):
 
     def release(self) -> None:
         """Release one level held by the current thread; ``RuntimeError`` if it holds none."""
-        if self._owner != green_key():
+        if self._owner != (get_ident() if plain_threads[0] else green_key()):  # green_key() inlined
             raise RuntimeError("cannot release un-acquired lock")
         level = self._count - 1
         if level:
