@@ -55,7 +55,7 @@ class OwnerlessLock(BoundedBinarySemaphore):
         """Whether the lock is held (by anyone)."""
         return not self._tokens
 
-    def release(self, count: int = 1) -> None:
+    def release(self, count: object = 1, *_: object) -> None:
         """Release the lock; any thread or task may; ``RuntimeError`` if it is not held."""
         try:
             self._releasable.pop()
@@ -65,8 +65,9 @@ class OwnerlessLock(BoundedBinarySemaphore):
         if self._waiters:
             self._wake_up()
 
-    green_release = release
-    async_release = release
+    # Arguments are ignored (a count, as the semaphores take, or the exception of a ``with`` block), so
+    # leaving ``with lock`` is one call.
+    __exit__ = green_release = async_release = release
 
     def green_acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Acquire from a thread or greenlet; ``False`` on timeout or failed ``blocking=False``."""

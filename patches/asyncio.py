@@ -169,13 +169,13 @@ class Condition(aiologic.Condition[Any, Any], asyncio.Condition):  # type: ignor
         """Wake up to ``n`` waiters (the lock must be held)."""
         if not self._lock.locked():
             raise RuntimeError("cannot notify on un-acquired lock")
-        return super().notify(n) if n > 0 else 0
+        return self._notify_held(n, None) if n > 0 else 0
 
     def notify_all(self) -> int:  # type: ignore[override]
         """Wake every waiter (the lock must be held)."""
         if not self._lock.locked():
             raise RuntimeError("cannot notify on un-acquired lock")
-        return super().notify(-1)
+        return self._notify_held(-1, None)
 
 
 class Semaphore(aiologic.Semaphore, asyncio.Semaphore):  # type: ignore[misc]

@@ -138,20 +138,25 @@ class SimpleQueue(_SimpleQueue[_T]):
     def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None:
         """Put ``item``; never blocks (``block`` and ``timeout`` are accepted for compatibility)."""
         self._data.append(item)
-        self._count.release()
+        count = self._count
+        count._tokens.append(None)  # count.release() inlined
+        if count._waiters:
+            count._wake_up()
 
-    def put_nowait(self, item: _T) -> None:
-        """Put ``item``."""
-        self._data.append(item)
-        self._count.release()
+    put_nowait = put
 
     def get(self, block: bool = True, timeout: float | None = None) -> _T:
         """Remove and return an item, waiting for one; ``queue.Empty`` on timeout or non-blocking failure."""
         if timeout is not None:
             _check(block, timeout)
         count = self._count
-        if count._take():
-            return self._data.popleft()
+        if not count._waiters:  # count._take() inlined (the permits are unbounded: nothing to note)
+            try:
+                count._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                return self._data.popleft()
         if not block:
             raise queue.Empty
         loop_blocked("SimpleQueue.get", timeout)

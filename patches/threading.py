@@ -60,7 +60,14 @@ class Lock(OwnerlessLock):
         return bool(self.green_acquire(blocking, lock_timeout(blocking, timeout)))
 
     def __enter__(self) -> bool:  # type: ignore[override]
-        return self._take() or bool(self.green_acquire())
+        if not self._waiters:  # _take inlined: ``with lock`` is the hot path
+            try:
+                self._releasable.append(self._tokens.pop())
+            except IndexError:
+                pass
+            else:
+                return True
+        return bool(self.green_acquire())
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"
@@ -71,9 +78,6 @@ class RLock(aiologic.RLock):
     """``threading.RLock``: owned by a thread (or greenlet, or task on the async side), counts levels."""
 
     __slots__ = ()
-
-    def __init__(self) -> None:
-        pass
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire one level; ``False`` on timeout or failed non-blocking acquire."""
@@ -107,13 +111,16 @@ class RLock(aiologic.RLock):
 
     def release(self) -> None:
         """Release one level held by the current thread; ``RuntimeError`` if it holds none."""
-        if self._owner != green_key():
+        if self._owner != (get_ident() if plain_threads[0] else green_key()):  # green_key() inlined
             raise RuntimeError("cannot release un-acquired lock")
         level = self._count - 1
         if level:
             self._count = level
-        else:
-            self._give_back()
+        else:  # _give_back inlined: a Future's condition releases its RLock three times per task
+            self._owner = None
+            self._tokens.append(None)
+            if self._waiters:
+                self._wake_up()
 
     async def async_acquire(  # type: ignore[override]
         self, blocking: bool = True, timeout: float | None = None
@@ -166,7 +173,11 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
         return self._lock.__enter__()
 
     def __exit__(self, *exc_info: Any) -> Any:
-        return self._lock.__exit__(*exc_info)
+        lock = self._lock
+        if type(lock) is RLock:  # the default lock, whose __exit__ is release(): two calls fewer
+            lock.release()
+            return None
+        return lock.__exit__(*exc_info)
 
     def __repr__(self) -> str:
         return f"<Condition({self._lock!r}, {len(self._waiters)})>"
@@ -232,13 +243,13 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
             raise RuntimeError("cannot notify on un-acquired lock")
         if n < 0:
             raise ValueError("n must be >= 0")
-        return super().notify(n) if n else 0
+        return self._notify_held(n, None) if n else 0
 
     def notify_all(self) -> int:  # type: ignore[override]
         """Wake every thread or task waiting on the condition (the lock must be held)."""
         if not self._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
-        return super().notify(-1)
+        return self._notify_held(-1, None)
 
 
 class Semaphore(aiologic.Semaphore, _Semaphore):

@@ -79,6 +79,7 @@ class _Waiter:
 class _Adapter:
     """How a condition uses its lock. ``state`` is what a waiter needs to give the lock back to itself."""
 
+    __slots__ = ("lock",)
     reparks = False  # notify() moves waiters into the lock's own queue
 
     def __init__(self, lock: Any) -> None:
@@ -117,12 +118,16 @@ class _Adapter:
 
 
 class _NoLock(_Adapter):
+    __slots__ = ()
+
     def held(self) -> bool:
         return False
 
 
 class _AiologicLock(_Adapter):
     """Owner-aware: aiologic ``Lock``/``RLock``; the state is (identity, owner key, thread, level)."""
+
+    __slots__ = ()
 
     reparks = True
     lock: Lock
@@ -188,6 +193,7 @@ class _Entries:
 class _BinarySemaphore(_Adapter):
     """Ownerless: aiologic binary semaphores; "held" means "locked"."""
 
+    __slots__ = ("_entries",)
     reparks = True
     lock: BinarySemaphore
 
@@ -233,6 +239,8 @@ class _BinarySemaphore(_Adapter):
 class _ThreadLock(_Adapter):
     """A plain thread lock (``threading.Lock``): "held" means "locked"."""
 
+    __slots__ = ("_entries",)
+
     def __init__(self, lock: Any) -> None:
         super().__init__(lock)
         self._entries = _Entries()
@@ -265,6 +273,8 @@ class _ThreadLock(_Adapter):
 
 class _ThreadRLock(_Adapter):
     """A reentrant thread lock (anything with ``_is_owned``): owned by the current thread."""
+
+    __slots__ = ()
 
     def held(self) -> bool:
         # By anyone: the owner may be another thread, which _is_owned() does not see.
@@ -551,6 +561,10 @@ class Condition(Generic[_L, _T]):
         adapter = self._adapter
         if adapter.reparks and not adapter.held():
             raise RuntimeError("cannot notify on un-acquired lock")
+        return self._notify_held(count, deadline)
+
+    def _notify_held(self, count: int, deadline: Any) -> int:
+        """:meth:`notify` once the lock is known to be held (a subclass may check ownership itself)."""
         if not self._waiters and self._notifying:  # as if it came before any wait that is starting now
             return 0
         try:
