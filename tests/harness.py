@@ -417,6 +417,63 @@ class Kind:
         return self.name
 
 
+def interrupt_green_waiter_at_hand_off(
+    acquire: Callable[..., bool],
+    release: Callable[[], None],
+    waiting: Callable[[], int],
+    handed: Callable[[Any], Any],
+    *,
+    hub_takes_first: bool = False,
+    after_second: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
+    """gevent, called inside ``run("gevent", ...)``: greenlets G1 then G2 wait in ``acquire(timeout=10)``; one
+    hub callback calls ``release()`` and throws :class:`Interrupt` into G1, with no switch in between, so the
+    hand-off reaches G1 before it can resume.
+
+    With ``hub_takes_first`` the hub itself takes what is released (``acquire(blocking=False)``) beforehand.
+    Returns what happened: ``handed`` (``handed(g1)`` right after the release), ``first`` (``"interrupted"``
+    when G1 propagated the interruption), ``second`` (G2's acquire) and, with ``after_second``, its value
+    (G2 then releases); with ``hub_takes_first``, ``hub_took_it``.
+    """
+    import greenlet
+
+    hub = gevent.get_hub()
+    results: dict[str, Any] = {}
+
+    def in_hub(function: Callable[[], Any]) -> None:
+        hub.loop.run_callback(function)
+        gevent.sleep(0)  # queued after it: the callback has run when this returns
+
+    def first() -> None:
+        try:
+            results["first"] = acquire(timeout=10)
+        except Interrupt:
+            results["first"] = "interrupted"
+
+    def second() -> None:
+        results["second"] = acquire(timeout=10)
+        if after_second is not None:
+            results["after_second"] = after_second()
+            release()
+
+    def release_then_interrupt() -> None:
+        release()
+        results["handed"] = handed(g1)
+        greenlet.greenlet.throw(g1, Interrupt)
+
+    if hub_takes_first:
+        in_hub(lambda: results.setdefault("hub_took_it", acquire(blocking=False)))
+    g1 = gevent.spawn(first)
+    gevent.sleep(0)
+    g2 = gevent.spawn(second)
+    gevent.sleep(0)
+    assert waiting() == 2
+    in_hub(release_then_interrupt)
+    gevent.joinall([g1, g2], timeout=10)
+    results["g1"] = g1
+    return results
+
+
 def race_interruption_with_hand_off(
     primitive: Any,
     library: str,

@@ -29,13 +29,13 @@ from harness import (
     LONG_TIMEOUTS,
     MIX,
     NAN,
-    Interrupt,
     Kind,
     Running,
     Task,
     acquire,
     acquire_at_random,
     contend_across_worlds,
+    interrupt_green_waiter_at_hand_off,
     me,
     release,
     run,
@@ -430,48 +430,23 @@ def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
     """
 
     async def body(t: Task) -> None:
-        import gevent
-        import greenlet
-
         limiter = kind.create()
         hog = Hog(limiter, kind.capacity - 1)
-        hub = gevent.get_hub()
-        results: dict[str, Any] = {}
-
-        def in_hub(function: Any) -> None:
-            hub.loop.run_callback(function)
-            gevent.sleep(0)  # queued after it: the callback has run when this returns
-
-        def first() -> None:
-            try:
-                results["first"] = limiter.green_acquire(timeout=10)
-            except Interrupt:
-                results["first"] = "interrupted"
-
-        def second() -> None:
-            results["second"] = limiter.green_acquire(timeout=10)
-            results["second_borrowed"] = limiter.green_borrowed()
-            limiter.green_release()
-
-        def release_then_interrupt() -> None:
-            limiter.green_release()
-            results["handed"] = (limiter.available_tokens, limiter.waiting)
-            greenlet.greenlet.throw(g1, Interrupt)
-
-        in_hub(lambda: results.setdefault("hub_took_it", limiter.green_acquire(blocking=False)))
-        g1 = gevent.spawn(first)
-        gevent.sleep(0)
-        g2 = gevent.spawn(second)
-        gevent.sleep(0)
-        assert limiter.waiting == 2
-        in_hub(release_then_interrupt)
-        gevent.joinall([g1, g2], timeout=10)
+        results = interrupt_green_waiter_at_hand_off(
+            limiter.green_acquire,
+            limiter.green_release,
+            lambda: limiter.waiting,
+            lambda g1: (limiter.available_tokens, limiter.waiting),
+            hub_takes_first=True,
+            after_second=limiter.green_borrowed,
+        )
+        g1 = results.pop("g1")
         assert results == {
             "hub_took_it": True,
             "handed": (0, 1),
             "first": "interrupted",
             "second": True,
-            "second_borrowed": True,
+            "after_second": True,
         }
         assert ("gevent", id(g1)) not in limiter.borrowers
         hog.release_all()

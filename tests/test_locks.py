@@ -31,12 +31,12 @@ from harness import (
     LONG_TIMEOUTS,
     MIX,
     NAN,
-    Interrupt,
     Running,
     Task,
     acquire,
     acquire_at_random,
     contend_across_worlds,
+    interrupt_green_waiter_at_hand_off,
     me,
     release,
     run,
@@ -535,47 +535,22 @@ def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: type[Lock]) -> 
     """
 
     async def body(t: Task) -> None:
-        import gevent
-        import greenlet
-
         lock = kind()
-        hub = gevent.get_hub()
-        results: dict[str, Any] = {}
-
-        def in_hub(function: Any) -> None:
-            hub.loop.run_callback(function)
-            gevent.sleep(0)  # queued after it: the callback has run when this returns
-
-        def first() -> None:
-            try:
-                results["first"] = lock.green_acquire(timeout=10)
-            except Interrupt:
-                results["first"] = "interrupted"
-
-        def second() -> None:
-            results["second"] = lock.green_acquire(timeout=10)
-            results["second_owned"] = lock.green_owned()
-            lock.green_release()
-
-        def release_then_interrupt() -> None:
-            lock.green_release()
-            results["handed_to_first"] = lock.owner == ("gevent", id(g1))
-            greenlet.greenlet.throw(g1, Interrupt)
-
-        in_hub(lambda: results.setdefault("hub_took_it", lock.green_acquire(blocking=False)))
-        g1 = gevent.spawn(first)
-        gevent.sleep(0)
-        g2 = gevent.spawn(second)
-        gevent.sleep(0)
-        assert lock.waiting == 2
-        in_hub(release_then_interrupt)
-        gevent.joinall([g1, g2], timeout=10)
+        results = interrupt_green_waiter_at_hand_off(
+            lock.green_acquire,
+            lock.green_release,
+            lambda: lock.waiting,
+            lambda g1: lock.owner == ("gevent", id(g1)),
+            hub_takes_first=True,
+            after_second=lock.green_owned,
+        )
+        del results["g1"]
         assert results == {
             "hub_took_it": True,
-            "handed_to_first": True,
+            "handed": True,
             "first": "interrupted",
             "second": True,
-            "second_owned": True,
+            "after_second": True,
         }
         assert not lock.locked() and lock.waiting == 0
 

@@ -29,13 +29,13 @@ from harness import (
     LONG_TIMEOUTS,
     MIX,
     NAN,
-    Interrupt,
     Kind,
     Running,
     Task,
     acquire,
     acquire_at_random,
     contend_across_worlds,
+    interrupt_green_waiter_at_hand_off,
     release,
     run,
     wait_until,
@@ -378,35 +378,12 @@ def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
     callback does both, with no switch in between): G1 propagates it and passes the permit on to G2."""
 
     async def body(t: Task) -> None:
-        import gevent
-        import greenlet
-
         sem = kind.create()
         taken = drain(sem)
-        hub = gevent.get_hub()
-        results: dict[str, Any] = {}
-
-        def first() -> None:
-            try:
-                results["first"] = sem.green_acquire(timeout=10)
-            except Interrupt:
-                results["first"] = "interrupted"
-
-        def second() -> None:
-            results["second"] = sem.green_acquire(timeout=10)
-
-        def release_then_interrupt() -> None:
-            sem.release()
-            results["handed"] = (sem.value, sem.waiting)
-            greenlet.greenlet.throw(g1, Interrupt)
-
-        g1 = gevent.spawn(first)
-        gevent.sleep(0)
-        g2 = gevent.spawn(second)
-        gevent.sleep(0)
-        assert sem.waiting == 2
-        hub.loop.run_callback(release_then_interrupt)
-        gevent.joinall([g1, g2], timeout=10)
+        results = interrupt_green_waiter_at_hand_off(
+            sem.green_acquire, sem.release, lambda: sem.waiting, lambda g1: (sem.value, sem.waiting)
+        )
+        del results["g1"]
         assert results == {"handed": (0, 1), "first": "interrupted", "second": True}
         assert sem.value == 0 and sem.waiting == 0
         refill(sem, taken)
