@@ -91,7 +91,6 @@ class RLock(aiologic.RLock):
                     pass
                 else:
                     self._owner = key
-                    self._count = 1
                     return True
             if self._owner == key:
                 self._count += 1
@@ -149,6 +148,7 @@ class RLock(aiologic.RLock):
         self._tokens[:] = [None]
         self._waiters.clear()
         self._owner = None
+        self._count = 1
 
     def __repr__(self) -> str:
         state = "locked" if not self._tokens else "unlocked"

@@ -24,7 +24,7 @@ import pytest
 
 import harness
 from aiologic import Lock, RLock
-from aiologic.lowlevel import current_green_task_ident, enable_checkpoints
+from aiologic.lowlevel import create_green_event, current_green_task_ident, enable_checkpoints
 from harness import (
     ADDRESS,
     LONG_IDS,
@@ -984,6 +984,40 @@ def test_rlock_levels(library: str) -> None:
         assert not lock.locked()
 
     run(library, body)
+
+
+def test_rlock_context_manager_after_a_deep_release_takes_one_level(library: str) -> None:
+    """``with``/``async with`` take a free lock at level 1 without writing the level: releasing a deep
+    hold must leave the level at 1 for them."""
+
+    async def body(t: Task) -> None:
+        lock = RLock()
+        assert await acquire(t, lock, 3)
+        release(t, lock, 3)
+        if t.green:
+            with lock:
+                assert lock.count == 1
+        else:
+            async with lock:
+                assert lock.count == 1
+        assert not lock.locked() and lock.count == 0
+
+    run(library, body)
+
+
+def test_rlock_refused_deep_hand_off_leaves_level_one() -> None:
+    """A release that grants the lock to a level-3 waiter which no longer waits (timed out, not yet out of
+    the queue) gives it back at level 1: the next ``with`` holds one level, not three."""
+    lock = RLock()
+    lock.green_acquire()
+    gone = create_green_event()
+    assert gone.wait(0) is False  # timed out: every later set() is refused
+    lock._waiters.append((gone, ("threading", -1), None, 3))
+    lock.green_release()
+    assert not lock.locked() and not lock.waiting
+    with lock:
+        assert lock.count == 1
+    assert not lock.locked()
 
 
 def test_rlock_count_must_be_positive(library: str) -> None:

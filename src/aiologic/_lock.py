@@ -12,7 +12,8 @@ tasks). While ``plain_threads`` holds (see ``lowlevel._fast``) ``with lock`` is 
 and a ``pop()`` in, a comparison and an ``append()`` out, with no library detection and no checkpoint.
 ``async with`` inlines the free-token path of ``_async_acquire`` (no second coroutine) and looks the task up
 once per side; its identity comes from the checked per-context hint of ``current_async_task_ident``.
-``_count``, the owner's level, is only meaningful while the lock is owned, so releasing never resets it.
+``_count``, the owner's level, is 1 whenever the lock is free (``_give_back`` and ``_refused`` restore it), so
+taking a free lock at level 1 (``with``, ``async with``) writes only the owner.
 """
 
 from __future__ import annotations
@@ -96,10 +97,12 @@ class Lock(Owned):
 
     def _refused(self) -> None:
         self._owner = None
+        self._count = 1
 
     def _give_back(self) -> None:
         """Release the token the caller holds (or was just handed) to the next waiter or the pool."""
         self._owner = None
+        self._count = 1
         self._hand_off()
 
     # acquiring ---------------------------------------------------------------------------------------------
@@ -223,7 +226,6 @@ class Lock(Owned):
             else:
                 self._owner = ident
                 self._owner_thread = get_ident()
-                self._count = 1
                 if not (quiet_async[0] or _quiet.get(ident[0])):
                     try:
                         await async_checkpoint()
@@ -240,7 +242,11 @@ class Lock(Owned):
         # An async identity is never a plain thread's, so it is its own key (no _key() call).
         ident = current_async_task_ident()
         if self._owner == ident and self._count == 1:
-            self._give_back()
+            # _give_back inlined
+            self._owner = None
+            self._tokens.append(None)
+            if self._waiters:
+                self._wake_up()
         else:
             self._release(ident, 1)
 
@@ -303,7 +309,6 @@ class RLock(Reentrant, Lock):
                     pass
                 else:
                     self._owner = key
-                    self._count = 1
                     return self
             if self._owner == key:
                 self._count += 1
@@ -315,14 +320,13 @@ class RLock(Reentrant, Lock):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if plain_threads[0] and self._owner == get_ident():
-            level = self._count - 1
-            if level:
-                self._count = level
-            else:
+            if self._count == 1:
                 self._owner = None
                 self._tokens.append(None)
                 if self._waiters:
                     self._wake_up()
+            else:
+                self._count -= 1
         else:
             self._release(current_green_task_ident(), 1)
 
