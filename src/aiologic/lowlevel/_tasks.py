@@ -137,25 +137,28 @@ def _curio_current_task() -> Any:
     raise RuntimeError("no current curio task")
 
 
-# asyncio's running-loop getter and its table of current tasks (the C getter of 3.12+ is not faster than the
-# table, and 3.10/3.11's current_task() is written in Python), found once asyncio is imported.
+# asyncio's running-loop getter, its table of current tasks and its current_task(), found once asyncio is
+# imported. From 3.12 current_task() is written in C and reads the running loop without a system call, so it
+# is the whole lookup; 3.10/3.11's is written in Python and their running-loop getter makes a getpid()
+# system call, which the hint below replaces.
 _asyncio_lookups: tuple[Any, ...] = ()
+_C_CURRENT_TASK = sys.version_info >= (3, 12)
 
 
 def _asyncio_lookups_now() -> tuple[Any, ...]:
     global _asyncio_lookups
     tasks = _modules.get("asyncio.tasks")
     if tasks is not None:
-        _asyncio_lookups = (_modules["asyncio.events"]._get_running_loop, tasks._current_tasks)
+        loop = _modules["asyncio.events"]._get_running_loop
+        _asyncio_lookups = (loop, tasks._current_tasks, tasks.current_task)
     return _asyncio_lookups
 
 
-# The asyncio identity found last in this context, with its loop: ``(loop, ("asyncio", id(task)))``. It is
-# only a hint, checked on every use: the loop must run in this thread (``_thread_id``, which asyncio's own
-# loops keep; others are not cached) and its current task must have that id, which makes the key exactly what
-# the lookup below would build. The check replaces that lookup: on 3.11 ``_get_running_loop()`` makes a
-# getpid() system call. A forked child starts with a fresh variable, as the running loop does not survive
-# the fork either.
+# 3.10/3.11: the asyncio identity found last in this context, with its loop:
+# ``(loop, ("asyncio", id(task)))``. It is only a hint, checked on every use: the loop must run in this
+# thread (``_thread_id``, which asyncio's own loops keep; others are not cached) and its current task must
+# have that id, which makes the key exactly what the lookup below would build. A forked child starts with a
+# fresh variable, as the running loop does not survive the fork either.
 _asyncio_hint: ContextVar[tuple[Any, tuple[str, int]]] = ContextVar("aiologic asyncio identity")
 
 
@@ -178,17 +181,25 @@ def current_async_task_ident() -> tuple[str, int]:
     ):
         asyncio = _asyncio_lookups or _asyncio_lookups_now()
         if asyncio:
-            hint = _asyncio_hint.get(None)
-            if hint is not None:
-                loop, key = hint
-                if loop._thread_id == get_ident() and id(asyncio[1].get(loop)) == key[1]:
-                    return key
-            loop = asyncio[0]()
-            if loop is not None:
-                task = asyncio[1].get(loop)
+            if _C_CURRENT_TASK:
+                try:
+                    task = asyncio[2]()
+                except RuntimeError:  # no running loop: the full detection below says so
+                    task = None
                 if task is not None:
-                    key = ("asyncio", id(task))
-                    if getattr(loop, "_thread_id", None) == get_ident():
-                        _asyncio_hint.set((loop, key))
-                    return key
+                    return ("asyncio", id(task))
+            else:
+                hint = _asyncio_hint.get(None)
+                if hint is not None:
+                    loop, key = hint
+                    if loop._thread_id == get_ident() and id(asyncio[1].get(loop)) == key[1]:
+                        return key
+                loop = asyncio[0]()
+                if loop is not None:
+                    task = asyncio[1].get(loop)
+                    if task is not None:
+                        key = ("asyncio", id(task))
+                        if getattr(loop, "_thread_id", None) == get_ident():
+                            _asyncio_hint.set((loop, key))
+                        return key
     return (current_async_library(), id(current_async_task()))  # type: ignore[return-value]
