@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CountdownEvent", "Event", "REvent"]
 
+# Events are made on hot paths (one per request or item is common): a global beats ``object.__new__``'s
+# two lookups.
+_new_object = object.__new__
+
 
 def _wake_all(waiters: deque[_LowLevelEvent]) -> None:
     while waiters:
@@ -91,7 +95,7 @@ class Event(_Waitable):
     _unset: bool
 
     def __new__(cls) -> Self:
-        self = object.__new__(cls)
+        self = _new_object(cls)
         self._unset = True
         self._waiters = deque()
         return self
