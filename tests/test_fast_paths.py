@@ -172,6 +172,21 @@ SCENARIOS = {
             assert quiet_async == [False]
         assert not lock.locked()
         """,
+    "with gives way to the general path once greenlets may exist": """
+        lock, rlock = aiologic.Lock(), aiologic.RLock()
+        with lock, rlock:  # entered on the plain-thread paths, left on the general ones
+            import gevent
+            assert plain_threads == [False]
+        assert not lock.locked() and not rlock.locked()
+        owners = []
+        def green():
+            with lock, rlock:
+                with rlock:
+                    me = ("gevent", id(gevent.getcurrent()))
+                    owners.append(lock.owner == rlock.owner == me and rlock.count == 2)
+        gevent.spawn(green).join()
+        assert owners == [True] and not lock.locked() and not rlock.locked()
+        """,
 }
 
 

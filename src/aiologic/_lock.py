@@ -9,7 +9,9 @@ thread and the recursion level it asked for.
 The owner is recorded as a *key*: a plain thread by its bare thread id, anyone else by its identity tuple
 (with ``_owner_thread``, the OS thread it runs on, for the deadlock check of a thread against its own
 tasks). While ``plain_threads`` holds (see ``lowlevel._fast``) ``with lock`` is then a ``get_ident()``
-and a ``pop()`` in, a comparison and an ``append()`` out, with no library detection and no checkpoint.
+and a ``pop()`` in, a comparison and an ``append()`` out, with no library detection and no checkpoint; those
+``__enter__``/``__exit__`` do not even read the flag, as ``_use_green_identities`` replaces them when it
+turns off.
 ``async with`` inlines the free-token path of ``_async_acquire`` (no second coroutine) and looks the task up
 once per side; its identity comes from the checked per-context hint of ``current_async_task_ident``.
 ``_count``, the owner's level, is 1 whenever the lock is free (``_give_back`` and ``_refused`` restore it), so
@@ -33,7 +35,7 @@ from aiologic.lowlevel import (
     green_checkpoint,
 )
 from aiologic.lowlevel._checkpoints import _quiet
-from aiologic.lowlevel._fast import plain_threads, quiet_async
+from aiologic.lowlevel._fast import plain_threads, quiet_async, when_off
 from aiologic.lowlevel._threads import get_ident
 
 if TYPE_CHECKING:
@@ -191,8 +193,8 @@ class Lock(Owned):
         return await self._async_acquire(1, blocking, timeout)
 
     def __enter__(self) -> Self:
-        # The fast path of _green_acquire for a plain thread: a Lock's level is always 1.
-        if plain_threads[0] and not self._waiters:
+        # Plain threads only (see the module's note). The fast path of _green_acquire: a Lock's level is 1.
+        if not self._waiters:
             try:
                 self._tokens.pop()
             except IndexError:
@@ -206,7 +208,8 @@ class Lock(Owned):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if plain_threads[0] and self._owner == get_ident():
+        # Plain threads only (see the module's note).
+        if self._owner == get_ident():
             # _give_back inlined
             self._owner = None
             self._tokens.append(None)
@@ -214,6 +217,13 @@ class Lock(Owned):
                 self._wake_up()
         else:
             self._release(current_green_task_ident(), 1)
+
+    def _green_enter(self) -> Self:
+        self._green_acquire(1, True, None)
+        return self
+
+    def _green_exit(self, *exc_info: object) -> None:
+        self._release(current_green_task_ident(), 1)
 
     async def __aenter__(self) -> Self:
         # The fast path of _async_acquire, without its coroutine; everything else goes there.
@@ -298,28 +308,29 @@ class RLock(Reentrant, Lock):
     __slots__ = ()
 
     def __enter__(self) -> Self:
-        # The fast path of _green_acquire for a plain thread, reentry included. patches/threading.py's
-        # RLock.acquire repeats it: a shared helper would cost this one a call, the speed it exists for.
-        if plain_threads[0]:
-            key = get_ident()
-            if not self._waiters:
-                try:
-                    self._tokens.pop()
-                except IndexError:
-                    pass
-                else:
-                    self._owner = key
-                    return self
-            if self._owner == key:
-                self._count += 1
+        # Plain threads only (see the module's note). The fast path of _green_acquire, reentry included.
+        # patches/threading.py's RLock.acquire repeats it: a shared helper would cost this one a call, the
+        # speed it exists for.
+        key = get_ident()
+        if not self._waiters:
+            try:
+                self._tokens.pop()
+            except IndexError:
+                pass
+            else:
+                self._owner = key
                 return self
+        if self._owner == key:
+            self._count += 1
+            return self
         self._green_acquire(1, True, None)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if plain_threads[0] and self._owner == get_ident():
+        # Plain threads only (see the module's note).
+        if self._owner == get_ident():
             if self._count == 1:
                 self._owner = None
                 self._tokens.append(None)
@@ -337,3 +348,13 @@ class RLock(Reentrant, Lock):
     def count(self) -> int:
         """The owner's recursion level, 0 when unlocked."""
         return self._count if self._owner is not None else 0
+
+
+def _use_green_identities() -> None:
+    """Once a caller may be a greenlet, ``with`` finds its identity on every call."""
+    for cls in (Lock, RLock):
+        cls.__enter__ = Lock._green_enter  # type: ignore[method-assign]
+        cls.__exit__ = Lock._green_exit  # type: ignore[method-assign]
+
+
+when_off(plain_threads, _use_green_identities)

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from types import coroutine
 from typing import Any
 
-from aiologic.lowlevel._fast import plain_threads, quiet_async
+from aiologic.lowlevel._fast import plain_threads, quiet_async, turn_off
 from aiologic.lowlevel._libraries import current_async_library, current_green_library
 from aiologic.lowlevel._threads import get_ident
 from aiologic.lowlevel._threads import sleep as _thread_sleep
@@ -61,9 +61,9 @@ _override: ContextVar[tuple[int, bool] | None] = ContextVar("aiologic_checkpoint
 _quiet = {library: True for library, enabled in _enabled.items() if not enabled}
 _green_quiet = [not any(_enabled[library] for library in _GREEN_LIBRARIES)]
 if _enabled["threading"]:
-    plain_threads[0] = False
+    turn_off(plain_threads)
 if _enabled["asyncio"] or _enabled["curio"]:
-    quiet_async[0] = False
+    turn_off(quiet_async)
 
 
 def _get_override() -> bool | None:
@@ -74,7 +74,8 @@ def _get_override() -> bool | None:
 
 
 def _set_override(value: bool | None) -> None:
-    _green_quiet[0] = plain_threads[0] = quiet_async[0] = False
+    _green_quiet[0] = False
+    turn_off(plain_threads, quiet_async)
     _quiet.clear()
     _override.set(None if value is None else (get_ident(), value))
 

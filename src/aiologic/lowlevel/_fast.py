@@ -18,19 +18,41 @@ A flag read as ``True`` is exact, not a hint. The import watch is the first meta
 ``import aiologic``, after checking ``sys.modules``), so it sees the import start before the module can
 create a hub or start a trio run, and the GIL orders its write before anything the import does. Turning a
 flag off only sends callers down the full detection path, which is always correct.
+
+The hottest methods (``with lock``) do not even read the flag: they are written for it holding, and
+:func:`when_off` swaps them for the general ones when :func:`turn_off` turns it off, before it returns.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-__all__ = ["plain_threads", "quiet_async"]
+__all__ = ["plain_threads", "quiet_async", "turn_off", "when_off"]
 
 plain_threads = [True]
 quiet_async = [True]
+
+_hooks: dict[int, list[Callable[[], object]]] = {id(plain_threads): [], id(quiet_async): []}
+
+
+def turn_off(*flags: list[bool]) -> None:
+    """Turn ``flags`` off for good, then run what :func:`when_off` registered for them."""
+    for flag in flags:
+        if flag[0]:
+            flag[0] = False
+            for hook in _hooks[id(flag)]:
+                hook()
+
+
+def when_off(flag: list[bool], hook: Callable[[], object]) -> None:
+    """Run ``hook`` when ``flag`` turns off: now if it is off already."""
+    _hooks[id(flag)].append(hook)
+    if not flag[0]:
+        hook()
+
 
 # The imports that turn a flag off: a top-level name and the flag it turns off.
 _WATCHED = {"greenlet": plain_threads, "trio": quiet_async}
@@ -44,14 +66,14 @@ class _ImportWatch:
     ) -> ModuleSpec | None:
         flag = _WATCHED.get(name)
         if flag is not None:
-            flag[0] = False
+            turn_off(flag)
         return None
 
 
 def _watch() -> None:
     for name, flag in _WATCHED.items():
         if name in sys.modules:
-            flag[0] = False
+            turn_off(flag)
     sys.meta_path.insert(0, _ImportWatch())
 
 

@@ -13,7 +13,7 @@ from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _async_cvar
 from sniffio import thread_local as current_async_library_tlocal
 
-from aiologic.lowlevel._fast import plain_threads
+from aiologic.lowlevel._fast import plain_threads, turn_off
 from aiologic.lowlevel._signals import _detection_overridden, _signal_safety
 from aiologic.lowlevel._threads import original
 
@@ -37,7 +37,7 @@ class _GreenLibraryTLocal(original("_thread", "_local")):  # type: ignore[misc]
     def __setattr__(self, name: str, value: object) -> None:
         if name == "name":
             _detection_overridden[0] = True
-            plain_threads[0] = False
+            turn_off(plain_threads)
         super().__setattr__(name, value)
 
 

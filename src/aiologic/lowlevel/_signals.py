@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiologic.lowlevel._fast import plain_threads, quiet_async
+from aiologic.lowlevel._fast import plain_threads, quiet_async, turn_off
 from aiologic.lowlevel._threads import original
 from aiologic.lowlevel._universal import universal_switch
 from aiologic.meta import MISSING
@@ -38,7 +38,7 @@ def _get() -> bool:
 
 def _set(value: bool) -> None:
     _detection_overridden[0] = True
-    plain_threads[0] = quiet_async[0] = False
+    turn_off(plain_threads, quiet_async)
     _signal_safety.enabled = value
 
 
