@@ -785,6 +785,24 @@ def test_async_with_left_by_another_task_raises(kind: type[Lock]) -> None:
     asyncio.run(main())
 
 
+def test_async_with_left_after_manual_release_checks_the_owner(kind: type[Lock], async_library: str) -> None:
+    """The frame that entered ``async with`` vouches for its task only while that entry's hold lasts: once
+    the task released by hand and its thread took the lock, leaving the block raises and the thread keeps
+    it."""
+
+    async def body(t: Task) -> None:
+        lock = kind()
+        with pytest.raises(RuntimeError, match=r"^the current task is not holding this lock$"):
+            async with lock:
+                lock.async_release()
+                assert lock.green_acquire()
+        assert lock.owner == ("threading", threading.get_ident())
+        lock.green_release()
+        assert not lock.locked()
+
+    run(async_library, body)
+
+
 def test_green_acquire_in_a_coroutine_belongs_to_the_thread(kind: type[Lock], async_library: str) -> None:
     """§1.3/§16.3: ownership is per flavour; what green_acquire took, async_release cannot release."""
 

@@ -13,7 +13,11 @@ and a ``pop()`` in, a comparison and an ``append()`` out, with no library detect
 ``__enter__``/``__exit__`` do not even read the flag, as ``_use_green_identities`` replaces them when it
 turns off.
 ``async with`` inlines the free-token path of ``_async_acquire`` (no second coroutine) and looks the task up
-once per side; its identity comes from the checked per-context hint of ``current_async_task_ident``.
+once, on entry. That path also records the frame that entered (``_enter_frame``, the caller of
+``__aenter__``) when it is a coroutine's; while it holds, ``__aexit__`` called from that same frame is the
+owner by construction: a suspended coroutine is resumed only by the task awaiting it, and every release
+clears the record, so a stale frame never vouches for a later owner. An async generator's frame is not
+recorded, as each step may run in another task. Anyone else goes through the identity lookup.
 ``_count``, the owner's level, is 1 whenever the lock is free (``_give_back`` and ``_refused`` restore it), so
 taking a free lock at level 1 (``with``, ``async with``) writes only the owner.
 """
@@ -21,7 +25,8 @@ taking a free lock at level 1 (``with``, ``async with``) writes only the owner.
 from __future__ import annotations
 
 from collections import deque
-from types import TracebackType
+from sys import _getframe
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
@@ -43,6 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Lock", "RLock"]
 
+# inspect.CO_COROUTINE (stable since 3.5; inspect itself is slow to import).
+_CO_COROUTINE = 0x80
+
 #: How a lock records its owner: a plain thread's bare id, anyone else's identity tuple.
 Key = int | tuple[str, int]
 
@@ -59,9 +67,10 @@ def green_key() -> Key:
 class Lock(Owned):
     """A lock owned by the thread, greenlet or task that acquired it; FIFO hand-off, no reentrancy."""
 
-    __slots__ = ("__weakref__", "_count", "_owner", "_owner_thread", "_tokens", "_waiters")
+    __slots__ = ("__weakref__", "_count", "_enter_frame", "_owner", "_owner_thread", "_tokens", "_waiters")
     _owner: Key | None
     _owner_thread: int | None
+    _enter_frame: FrameType | None
     _count: int
     _reentrant = False
 
@@ -71,6 +80,7 @@ class Lock(Owned):
         self._waiters = deque()
         self._owner = None
         self._owner_thread = None
+        self._enter_frame = None
         self._count = 1
         return self
 
@@ -104,6 +114,7 @@ class Lock(Owned):
     def _give_back(self) -> None:
         """Release the token the caller holds (or was just handed) to the next waiter or the pool."""
         self._owner = None
+        self._enter_frame = None
         self._count = 1
         self._hand_off()
 
@@ -236,6 +247,8 @@ class Lock(Owned):
             else:
                 self._owner = ident
                 self._owner_thread = get_ident()
+                frame = _getframe(1)
+                self._enter_frame = frame if frame.f_code.co_flags & _CO_COROUTINE else None
                 if not (quiet_async[0] or _quiet.get(ident[0])):
                     try:
                         await async_checkpoint()
@@ -249,14 +262,21 @@ class Lock(Owned):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._enter_frame is _getframe(1):  # the owner, see the module's note
+            if self._count == 1:
+                # _give_back inlined
+                self._owner = None
+                self._enter_frame = None
+                self._tokens.append(None)
+                if self._waiters:
+                    self._wake_up()
+            else:
+                self._count -= 1
+            return
         # An async identity is never a plain thread's, so it is its own key (no _key() call).
         ident = current_async_task_ident()
         if self._owner == ident and self._count == 1:
-            # _give_back inlined
-            self._owner = None
-            self._tokens.append(None)
-            if self._waiters:
-                self._wake_up()
+            self._give_back()
         else:
             self._release(ident, 1)
 
