@@ -83,7 +83,7 @@ class Event(aiologic.REvent, asyncio.Event):  # type: ignore[misc]
         pass
 
     def __repr__(self) -> str:
-        return _repr(self, _waiters("unset", len(self._waiters)) if self._unset else "set")
+        return _repr(self, _waiters("unset", self.waiting) if self._unset else "set")
 
     @property
     def _value(self) -> bool:

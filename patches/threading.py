@@ -346,7 +346,7 @@ class Event(aiologic.REvent, _Event):
         return await self.with_(wait_timeout(timeout))
 
     def _at_fork_reinit(self) -> None:
-        self._waiters.clear()
+        self._waiters = None
 
 
 class _ActionFailed:

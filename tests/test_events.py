@@ -16,6 +16,7 @@ import re
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -647,3 +648,54 @@ def test_one_event_wakes_200_waiters(library: str) -> None:
     event.set()
     event.clear()
     assert waiters.result(timeout=40) == [True] * count
+
+
+# --- the waiter queue, made by the first wait -------------------------------------------------------------
+
+
+FRESH: dict[str, tuple[Callable[[], Any], str]] = {
+    "Event": (aiologic.Event, "set"),
+    "REvent": (aiologic.REvent, "set"),
+    "CountdownEvent": (lambda: aiologic.CountdownEvent(1), "down"),
+}
+
+
+@pytest.mark.parametrize(("make", "release"), FRESH.values(), ids=FRESH)
+def test_first_waiters_racing_share_one_queue(make: Callable[[], Any], release: str) -> None:
+    """Fresh events have no waiter queue; 8 threads making their first wait at once all end up in one
+    queue, so one ``set()`` wakes every one of them. Repeated on 50 fresh events to meet the race."""
+    from aiologic._event import _offered
+
+    for _ in range(50):
+        event = make()
+        assert event._waiters is None and event.waiting == 0
+        start = threading.Barrier(8)
+        results: list[bool] = []
+
+        def first_wait(
+            event: Any = event, start: threading.Barrier = start, results: list[bool] = results
+        ) -> None:
+            start.wait()
+            results.append(event.wait(20))
+
+        threads = [threading.Thread(target=first_wait) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        wait_until(lambda event=event: event.waiting == 8)
+        getattr(event, release)()
+        for thread in threads:
+            thread.join(20)
+        assert results == [True] * 8
+    assert not _offered
+
+
+def test_first_queue_takes_the_offer_of_a_racer_that_has_not_stored_yet() -> None:
+    """The interleaving the race above can only hit by chance: another first waiter offered its queue and
+    was interrupted before storing it. The next first waiter stores that offer, not a second queue (which
+    would strand the interrupted one), and withdraws it."""
+    from aiologic._event import _offered
+
+    event = aiologic.Event()
+    racer = _offered.setdefault(event, deque())
+    assert event._queue() is racer and event._waiters is racer and event not in _offered
+    assert event._queue() is racer  # and so does every later waiter

@@ -4,6 +4,11 @@ Design note. A waiter queues a fresh low-level event, then looks at the state ag
 slipped in between has already drained the queue without it, so the waiter drains it itself. Draining pops
 from the left, so every waiter is woken exactly once and in arrival order, whoever drains. A wait on a set
 event skips the checkpoint call when no caller can need one (see ``lowlevel._fast``).
+
+The waiter queue is made by the first wait, not with the event: most events are set with nobody waiting,
+and an empty ``deque`` is a ~600-byte allocation and one more object for the garbage collector to scan.
+First waiters racing in several threads (or a signal handler interrupting one) must agree on one queue
+without a lock: see ``_Waitable._queue``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,11 @@ __all__ = ["CountdownEvent", "Event", "REvent"]
 _new_object = object.__new__
 
 
-def _wake_all(waiters: deque[_LowLevelEvent]) -> None:
+# Waiter queues being made, by event: an entry lives from the first offer until a queue is in place.
+_offered: dict[_Waitable, deque[_LowLevelEvent]] = {}
+
+
+def _wake_all(waiters: deque[_LowLevelEvent] | None) -> None:
     while waiters:
         try:
             event = waiters.popleft()
@@ -47,11 +56,29 @@ def _wake_all(waiters: deque[_LowLevelEvent]) -> None:
 class _Waitable:
     """The waiting side shared by the three events: ``wait``, ``await`` and ``with_``."""
 
-    __slots__ = ()
-    _waiters: deque[_LowLevelEvent]
+    __slots__ = ("_waiters",)
+    _waiters: deque[_LowLevelEvent] | None  # None until the first wait
 
     def _is_set(self) -> bool:
         raise NotImplementedError
+
+    def _queue(self) -> deque[_LowLevelEvent]:
+        """The waiter queue, made now if there is none; callers racing to make it all get the same one.
+
+        Each maker offers a new queue through ``dict.setdefault`` (one atomic step) and, unless a queue is
+        in place by then, stores the offer that won. An offer is withdrawn only once a queue is in place, so
+        every maker that reads "no queue" holds the first offer, and all stores store that one queue. (A
+        maker interrupted between offering and storing leaves its entry behind: a leak of one event, never
+        a second queue.)
+        """
+        waiters = self._waiters
+        if waiters is None:
+            offer = _offered.setdefault(self, deque())
+            waiters = self._waiters
+            if waiters is None:
+                self._waiters = waiters = offer
+            _offered.pop(self, None)
+        return waiters
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the event is set (``True``) or ``timeout`` seconds passed (``False``)."""
@@ -60,10 +87,11 @@ class _Waitable:
                 green_checkpoint()
             return True
         event = create_green_event()
-        self._waiters.append(event)
+        waiters = self._queue()
+        waiters.append(event)
         if self._is_set():
-            _wake_all(self._waiters)
-        return green_park(event, timeout, self._waiters, event)
+            _wake_all(waiters)
+        return green_park(event, timeout, waiters, event)
 
     async def with_(self, timeout: float | None = None) -> bool:
         """Wait until the event is set (``True``) or ``timeout`` seconds passed (``False``)."""
@@ -72,10 +100,11 @@ class _Waitable:
                 await async_checkpoint()
             return True
         event = create_async_event()
-        self._waiters.append(event)
+        waiters = self._queue()
+        waiters.append(event)
         if self._is_set():
-            _wake_all(self._waiters)
-        return await async_park(event, timeout, self._waiters, event)
+            _wake_all(waiters)
+        return await async_park(event, timeout, waiters, event)
 
     def __await__(self) -> Generator[Any, Any, bool]:
         if self._is_set() and quiet_async[0]:  # with_()'s fast path, without creating its coroutine
@@ -85,19 +114,20 @@ class _Waitable:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting now."""
-        return len(self._waiters)
+        waiters = self._waiters
+        return len(waiters) if waiters is not None else 0
 
 
 class Event(_Waitable):
     """A one-shot event: once set, it stays set and every wait returns ``True`` at once."""
 
-    __slots__ = ("__weakref__", "_unset", "_waiters")
+    __slots__ = ("__weakref__", "_unset")
     _unset: bool
 
     def __new__(cls) -> Self:
         self = _new_object(cls)
         self._unset = True
-        self._waiters = deque()
+        self._waiters = None
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -111,7 +141,7 @@ class Event(_Waitable):
 
     def __repr__(self) -> str:
         if self._unset:
-            return object_repr(self, "", f"unset, waiting={len(self._waiters)}")
+            return object_repr(self, "", f"unset, waiting={self.waiting}")
         return object_repr(self, "", "set")
 
     def __bool__(self) -> bool:
@@ -147,7 +177,7 @@ class REvent(Event):
 class CountdownEvent(_Waitable):
     """An event that is set while its counter is zero: ``up()`` adds to it, ``down()`` takes one away."""
 
-    __slots__ = ("__weakref__", "_initial_value", "_tokens", "_waiters")
+    __slots__ = ("__weakref__", "_initial_value", "_tokens")
     _initial_value: int
     _tokens: list[None]
 
@@ -160,7 +190,7 @@ class CountdownEvent(_Waitable):
         self._initial_value = initial_value
         # One token per unit of the counter: list.pop() makes down() atomic without a lock.
         self._tokens = [None] * initial_value
-        self._waiters = deque()
+        self._waiters = None
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -176,7 +206,7 @@ class CountdownEvent(_Waitable):
         args = str(self._initial_value) if self._initial_value else ""
         value = len(self._tokens)
         if value:
-            return object_repr(self, args, f"value={value}, waiting={len(self._waiters)}")
+            return object_repr(self, args, f"value={value}, waiting={self.waiting}")
         return object_repr(self, args, "value=0")
 
     def __bool__(self) -> bool:
