@@ -6,7 +6,7 @@ from the left, so every waiter is woken exactly once and in arrival order, whoev
 event skips the checkpoint call when no caller can need one (see ``lowlevel._fast``).
 
 The waiter queue is made by the first wait, not with the event: most events are set with nobody waiting,
-and an empty ``deque`` is a ~600-byte allocation and one more object for the garbage collector to scan.
+and an empty ``deque`` is a ~760-byte allocation and one more object for the garbage collector to scan.
 First waiters racing in several threads (or a signal handler interrupting one) must agree on one queue
 without a lock: see ``_Waitable._queue``.
 """
