@@ -148,6 +148,22 @@ class Task:
             raise RuntimeError("threads cannot be interrupted from outside")
         return _anyio_scope(seconds)
 
+    def cancel_when(self, gate: Any) -> AbstractAsyncContextManager[Any]:
+        """An ``async with`` block interrupted from outside once ``gate`` (from :func:`gate_for`) is set, by
+        whichever thread sets it: so the test, not a timer, picks the moment.
+
+        A sibling greenlet or task waits for the gate, then interrupts the block the library's own way (gevent
+        and eventlet throw into the greenlet, curio cancels the task, asyncio and trio cancel a scope). The
+        block's exit swallows the interruption; ``scope.cancelled`` tells whether it happened.
+        """
+        if self.library in ("gevent", "eventlet"):
+            return _GreenCancelScope(self.library, gate)
+        if self.library == "curio":
+            return _curio_cancel_when(gate)
+        if self.library == "threading":
+            raise RuntimeError("threads cannot be interrupted from outside")
+        return _anyio_cancel_when(gate)
+
 
 def _green_gather(library: str, bodies: tuple[Callable[[Task], Coroutine[Any, Any, Any]], ...]) -> list[Any]:
     calls = [lambda body=body: _drive(body(Task(library))) for body in bodies]
@@ -232,6 +248,83 @@ async def _anyio_scope(seconds: float) -> Any:
     with anyio.move_on_after(seconds) as cancel_scope:
         yield scope
     scope.cancelled = cancel_scope.cancelled_caught
+
+
+class _Interruption(BaseException):
+    """What :meth:`Task.cancel_when` throws into a greenlet."""
+
+
+class _GreenCancelScope(_Scope):
+    def __init__(self, library: str, gate: Any) -> None:
+        self._library = library
+        self._gate = gate
+        self._interruption = _Interruption()
+
+    def __aenter__(self) -> Any:
+        import greenlet
+
+        target = greenlet.getcurrent()
+
+        def watch() -> None:
+            if not self._gate.wait():
+                return
+            if self._library == "gevent":
+                gevent.kill(target, self._interruption)  # thrown from the hub
+            else:
+                eventlet.greenthread.kill(target, self._interruption)
+
+        self._watcher = (gevent if self._library == "gevent" else eventlet).spawn(watch)
+        return _Done(self)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._watcher.kill()  # no-op once it fired
+        self.cancelled = exc is self._interruption
+        return _Done(self.cancelled)
+
+
+@asynccontextmanager
+async def _curio_cancel_when(gate: Any) -> Any:
+    scope = _Scope()
+    target = await curio.current_task()
+    interruption = curio.TaskCancelled("cancel_when")
+
+    async def watch() -> None:
+        if await gate:
+            await target.cancel(exc=interruption, blocking=False)
+
+    watcher = await curio.spawn(watch, daemon=True)
+    try:
+        yield scope
+    except curio.TaskCancelled as exc:
+        if exc is not interruption:
+            raise
+        scope.cancelled = True
+    finally:
+        await watcher.cancel()
+
+
+@asynccontextmanager
+async def _anyio_cancel_when(gate: Any) -> Any:
+    scope = _Scope()
+    error: BaseException | None = None
+    async with anyio.create_task_group() as group:
+        with anyio.CancelScope() as cancel_scope:
+
+            async def watch() -> None:
+                if await gate:
+                    cancel_scope.cancel()
+
+            group.start_soon(watch)
+            try:
+                yield scope
+            except BaseException as exc:  # raised after the group, so that trio does not wrap it in a group
+                if isinstance(exc, anyio.get_cancelled_exc_class()):
+                    raise  # the scope's own cancellation: the scope swallows it
+                error = exc
+        group.cancel_scope.cancel()  # the watcher, if the gate was never set
+    scope.cancelled = cancel_scope.cancelled_caught
+    if error is not None:
+        raise error
 
 
 def _run_here(library: str, body: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...]) -> Any:
