@@ -140,13 +140,7 @@ class Task:
 
         The block's exit swallows the interruption; ``scope.cancelled`` tells whether it happened.
         """
-        if self.library in ("gevent", "eventlet"):
-            return _GreenTimeoutScope(self.library, seconds)
-        if self.library == "curio":
-            return _curio_scope(seconds)
-        if self.library == "threading":
-            raise RuntimeError("threads cannot be interrupted from outside")
-        return _anyio_scope(seconds)
+        return self._interrupted(seconds, _GreenTimeoutScope, _curio_scope, _anyio_scope)
 
     def cancel_when(self, gate: Any) -> AbstractAsyncContextManager[Any]:
         """An ``async with`` block interrupted from outside once ``gate`` (from :func:`gate_for`) is set, by
@@ -156,13 +150,22 @@ class Task:
         and eventlet throw into the greenlet, curio cancels the task, asyncio and trio cancel a scope). The
         block's exit swallows the interruption; ``scope.cancelled`` tells whether it happened.
         """
+        return self._interrupted(gate, _GreenCancelScope, _curio_cancel_when, _anyio_cancel_when)
+
+    def _interrupted(
+        self,
+        when: Any,
+        on_green: Callable[[str, Any], AbstractAsyncContextManager[Any]],
+        on_curio: Callable[[Any], AbstractAsyncContextManager[Any]],
+        on_anyio: Callable[[Any], AbstractAsyncContextManager[Any]],
+    ) -> AbstractAsyncContextManager[Any]:
         if self.library in ("gevent", "eventlet"):
-            return _GreenCancelScope(self.library, gate)
+            return on_green(self.library, when)
         if self.library == "curio":
-            return _curio_cancel_when(gate)
+            return on_curio(when)
         if self.library == "threading":
             raise RuntimeError("threads cannot be interrupted from outside")
-        return _anyio_cancel_when(gate)
+        return on_anyio(when)
 
 
 def _green_gather(library: str, bodies: tuple[Callable[[Task], Coroutine[Any, Any, Any]], ...]) -> list[Any]:
