@@ -39,6 +39,16 @@ with warnings.catch_warnings():
     import eventlet
     import eventlet.hubs
 
+from aiologic import (
+    BinarySemaphore,
+    BoundedBinarySemaphore,
+    BoundedSemaphore,
+    CapacityLimiter,
+    Lock,
+    RCapacityLimiter,
+    RLock,
+    Semaphore,
+)
 from aiologic.lowlevel import (
     create_async_event,
     create_green_event,
@@ -501,16 +511,160 @@ class Interrupt(Exception):
 
 
 @dataclass(frozen=True)
+class Family:
+    """What tests written once for locks, semaphores and capacity limiters need to know about each family.
+
+    ``unit`` is what one holder has; ``free(p)`` counts the units nobody holds. ``holders(p)`` maps each
+    holder the primitive records (a lock's owner, a limiter's borrowers) to its level; a semaphore records
+    nobody, so its family has ``holders=None``, and ``holds=None`` too: ``holds`` names the ``green_*`` and
+    ``async_*`` methods by which a task asks whether it holds a unit. ``names_waiter_at_hand_off``: a waiter
+    shows in ``holders`` as soon as a release hands it the unit (a lock's owner changes right then), not only
+    once it resumes (a limiter's borrowers). ``truthy_when_free``: ``bool(p)`` of a primitive nobody holds
+    (it is true when held). ``absent``: attributes the family does not have.
+    """
+
+    unit: str
+    free: Callable[[Any], int]
+    holders: Callable[[Any], dict[tuple[str, int], int]] | None
+    holds: str | None
+    names_waiter_at_hand_off: bool
+    truthy_when_free: bool
+    absent: tuple[str, ...]
+
+
+LOCKS = Family(
+    unit="lock",
+    free=lambda lock: 0 if lock.locked() else 1,
+    holders=lambda lock: {} if lock.owner is None else {lock.owner: getattr(lock, "count", 1)},
+    holds="owned",
+    names_waiter_at_hand_off=True,
+    truthy_when_free=False,
+    absent=("acquire", "release", "__await__"),
+)
+SEMAPHORES = Family(
+    unit="permit",
+    free=lambda semaphore: semaphore.value,
+    holders=None,
+    holds=None,
+    names_waiter_at_hand_off=False,
+    truthy_when_free=True,
+    absent=("acquire", "locked", "__bool__", "__await__"),
+)
+LIMITERS = Family(
+    unit="token",
+    free=lambda limiter: limiter.available_tokens,
+    holders=lambda limiter: dict(limiter.borrowers),
+    holds="borrowed",
+    names_waiter_at_hand_off=False,
+    truthy_when_free=False,
+    absent=("acquire", "release", "locked", "__await__"),
+)
+
+
+@dataclass(frozen=True)
 class Kind:
-    """One way to make a primitive under test, and what it holds at most."""
+    """One way to make a primitive under test: its class, how many units it has, its family, and how deep a
+    holder takes it (``level``, for the reentrant kinds). The methods read the primitive through the family,
+    so that one test serves every kind."""
 
     name: str
     create: Callable[[], Any]
     cls: type[Any]
     capacity: int
+    family: Family
+    level: int = 1  # the level a test takes at once: 2 for a reentrant kind
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def count(self) -> tuple[int, ...]:
+        """What a test passes to acquire and release to take ``level``: nothing for a kind without levels."""
+        return () if self.level == 1 else (self.level,)
+
+    @property
+    def names_holders(self) -> bool:
+        return self.family.holders is not None
+
+    def owning(self, value: Any) -> Any:
+        """``value`` where the primitive records its holders; ``None`` (nobody recorded) for a semaphore."""
+        return value if self.names_holders else None
+
+    def free(self, primitive: Any) -> int:
+        return self.family.free(primitive)
+
+    def holders(self, primitive: Any) -> dict[tuple[str, int], int] | None:
+        return None if self.family.holders is None else self.family.holders(primitive)
+
+    def holds(self, t: Task, primitive: Any) -> bool | None:
+        """Whether ``t``'s task holds a unit, by the primitive's own ``*_owned``/``*_borrowed`` (``None``:
+        semaphores have no owners)."""
+        if self.family.holds is None:
+            return None
+        return getattr(primitive, f"{'green' if t.green else 'async'}_{self.family.holds}")()  # type: ignore[no-any-return]
+
+    def level_of(self, primitive: Any, ident: tuple[str, int]) -> int | None:
+        """The level the primitive records for ``ident`` (0: not a holder; ``None``: a semaphore)."""
+        holders = self.holders(primitive)
+        return None if holders is None else holders.get(ident, 0)
+
+    def state(self, primitive: Any) -> tuple[int, int, dict[tuple[str, int], int] | None]:
+        """``(free units, waiting, holders)``."""
+        return self.free(primitive), primitive.waiting, self.holders(primitive)
+
+    @property
+    def rest(self) -> tuple[int, int, dict[tuple[str, int], int] | None]:
+        """The ``state`` of a primitive nobody holds or waits for."""
+        return self.capacity, 0, self.owning({})
+
+
+KINDS = [
+    Kind("Lock()", Lock, Lock, 1, LOCKS),
+    Kind("RLock()", RLock, RLock, 1, LOCKS, level=2),
+    Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1, SEMAPHORES),
+    Kind("Semaphore(3)", lambda: Semaphore(3), Semaphore, 3, SEMAPHORES),
+    Kind("BoundedSemaphore(3)", lambda: BoundedSemaphore(3), BoundedSemaphore, 3, SEMAPHORES),
+    Kind("BinarySemaphore()", BinarySemaphore, BinarySemaphore, 1, SEMAPHORES),
+    Kind("BoundedBinarySemaphore()", BoundedBinarySemaphore, BoundedBinarySemaphore, 1, SEMAPHORES),
+    Kind("CapacityLimiter()", CapacityLimiter, CapacityLimiter, 1, LIMITERS),
+    Kind("RCapacityLimiter()", RCapacityLimiter, RCapacityLimiter, 1, LIMITERS, level=2),
+    Kind("CapacityLimiter(3)", lambda: CapacityLimiter(3), CapacityLimiter, 3, LIMITERS),
+    Kind("RCapacityLimiter(2)", lambda: RCapacityLimiter(2), RCapacityLimiter, 2, LIMITERS, level=2),
+]
+
+
+def kinds_of(family: Family) -> list[Kind]:
+    return [kind for kind in KINDS if kind.family is family]
+
+
+class Hog:
+    """Threads that each take one unit of ``primitive`` and give it back on request (a limiter lends one token
+    per task, so the units a test wants held elsewhere are held by as many threads)."""
+
+    def __init__(self, primitive: Any, count: int) -> None:
+        self.primitive = primitive
+        self._stop = threading.Event()
+        self._holding = [threading.Event() for _ in range(count)]
+        self._threads = [
+            threading.Thread(target=self._hold, args=(event,), daemon=True) for event in self._holding
+        ]
+        for thread in self._threads:
+            thread.start()
+        for event in self._holding:
+            assert event.wait(10)
+        self.holders = {("threading", thread.ident): 1 for thread in self._threads}
+        """The holders a primitive that records them lists for these threads."""
+
+    def _hold(self, holding: threading.Event) -> None:
+        assert self.primitive.green_acquire(timeout=10)
+        holding.set()
+        self._stop.wait(30)
+        self.primitive.green_release()
+
+    def release_all(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
 
 
 def interrupt_green_waiter_at_hand_off(

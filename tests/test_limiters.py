@@ -25,10 +25,12 @@ from aiologic.lowlevel import current_async_task_ident, enable_checkpoints
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
+    LIMITERS,
     LONG_IDS,
     LONG_TIMEOUTS,
     MIX,
     NAN,
+    Hog,
     Kind,
     Running,
     Task,
@@ -36,6 +38,7 @@ from harness import (
     acquire_at_random,
     contend_across_worlds,
     interrupt_green_waiter_at_hand_off,
+    kinds_of,
     me,
     release,
     run,
@@ -46,48 +49,13 @@ NOT_HOLDING = "the current task is not holding any of this capacity limiter's to
 ALREADY_HOLDING = "the current task is already holding one of this capacity limiter's tokens"
 
 
-KINDS = [
-    Kind("CapacityLimiter()", CapacityLimiter, CapacityLimiter, 1),
-    Kind("RCapacityLimiter()", RCapacityLimiter, RCapacityLimiter, 1),
-    Kind("CapacityLimiter(3)", lambda: CapacityLimiter(3), CapacityLimiter, 3),
-    Kind("RCapacityLimiter(2)", lambda: RCapacityLimiter(2), RCapacityLimiter, 2),
-]
-
-
-@pytest.fixture(params=KINDS, ids=str)
+@pytest.fixture(params=kinds_of(LIMITERS), ids=str)
 def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
 
 
 def borrowed(t: Task, limiter: CapacityLimiter) -> bool:
     return limiter.green_borrowed() if t.green else limiter.async_borrowed()
-
-
-class Hog:
-    """Threads that each borrow one token of a limiter and give it back on request (tokens are per task)."""
-
-    def __init__(self, limiter: CapacityLimiter, count: int) -> None:
-        self.limiter = limiter
-        self._stop = threading.Event()
-        self._holding = [threading.Event() for _ in range(count)]
-        self._threads = [
-            threading.Thread(target=self._hold, args=(event,), daemon=True) for event in self._holding
-        ]
-        for thread in self._threads:
-            thread.start()
-        for event in self._holding:
-            assert event.wait(10)
-
-    def _hold(self, holding: threading.Event) -> None:
-        assert self.limiter.green_acquire(timeout=10)
-        holding.set()
-        self._stop.wait(30)
-        self.limiter.green_release()
-
-    def release_all(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(10)
 
 
 def fill(limiter: CapacityLimiter) -> Hog:

@@ -29,6 +29,7 @@ from harness import (
     LONG_TIMEOUTS,
     MIX,
     NAN,
+    SEMAPHORES,
     Kind,
     Running,
     Task,
@@ -36,21 +37,14 @@ from harness import (
     acquire_at_random,
     contend_across_worlds,
     interrupt_green_waiter_at_hand_off,
+    kinds_of,
     release,
     run,
     wait_until,
 )
 
-KINDS = [
-    Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1),
-    Kind("Semaphore(3)", lambda: Semaphore(3), Semaphore, 3),
-    Kind("BoundedSemaphore(3)", lambda: BoundedSemaphore(3), BoundedSemaphore, 3),
-    Kind("BinarySemaphore()", BinarySemaphore, BinarySemaphore, 1),
-    Kind("BoundedBinarySemaphore()", BoundedBinarySemaphore, BoundedBinarySemaphore, 1),
-]
 
-
-@pytest.fixture(params=KINDS, ids=str)
+@pytest.fixture(params=kinds_of(SEMAPHORES), ids=str)
 def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
 
