@@ -12,7 +12,6 @@ import copy
 import pickle
 import re
 import threading
-import time
 import types
 import weakref
 from typing import Any
@@ -26,10 +25,7 @@ from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
     LIMITERS,
-    LONG_IDS,
-    LONG_TIMEOUTS,
     MIX,
-    NAN,
     Hog,
     Kind,
     Running,
@@ -92,77 +88,6 @@ def test_at_most_total_tokens_borrowers_across_worlds(kind: Kind) -> None:
     assert limiter.available_tokens == kind.capacity and not limiter.borrowers and limiter.waiting == 0
 
 
-def test_hand_off_to_waiter_in_another_thread(kind: Kind, library: str, other_library: str) -> None:
-    """The borrower runs on ``other_library`` in one thread, the waiter on ``library`` in another.
-
-    When ``release()`` returns the token already belongs to the waiter: ``available_tokens`` stayed 0 and the
-    releaser cannot take it back with a non-blocking attempt. The waiter then appears in ``borrowers``.
-    """
-    limiter = kind.create()
-    hog = Hog(limiter, kind.capacity - 1)
-    held, go, checked = threading.Event(), threading.Event(), threading.Event()
-
-    async def borrower(t: Task) -> tuple[Any, ...]:
-        assert await acquire(t, limiter) is True
-        held.set()
-        assert go.wait(10)
-        release(t, limiter)
-        snapshot = (limiter.available_tokens, limiter.borrowed_tokens, limiter.waiting, borrowed(t, limiter))
-        barged = await acquire(t, limiter, blocking=False)
-        return snapshot, barged
-
-    async def waiter(t: Task) -> tuple[bool, tuple[str, int], dict[Any, int]]:
-        ok = await acquire(t, limiter, timeout=10)
-        seen = dict(limiter.borrowers)
-        assert checked.wait(10)
-        release(t, limiter)
-        return ok, me(t), seen
-
-    borrowing = Running(other_library, borrower)
-    assert held.wait(10)
-    waiting = Running(library, waiter)
-    wait_until(lambda: limiter.waiting == 1)
-    go.set()
-    snapshot, barged = borrowing.result()
-    checked.set()
-    ok, ident, seen = waiting.result()
-    assert ok is True and seen.get(ident) == 1 and len(seen) == kind.capacity
-    assert snapshot == (0, kind.capacity, 0, False) and barged is False
-    hog.release_all()
-    assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-
-def test_fifo_hand_off_alternating_worlds(kind: Kind, library: str) -> None:
-    """Waiters of ``library``, asyncio and plain threads queue alternately; they get a token in that order."""
-    limiter = kind.create()
-    worlds = [library, "asyncio", library, "threading", library]
-    order: list[int] = []
-    gate = threading.Event()
-
-    async def waiter(t: Task, index: int) -> bool:
-        ok = await acquire(t, limiter, timeout=10)
-        order.append(index)
-        if index == len(worlds) - 1:
-            assert gate.wait(10)
-        release(t, limiter)
-        return ok
-
-    hog = Hog(limiter, kind.capacity - 1)
-    assert limiter.green_acquire()
-    runners = []
-    for index, world in enumerate(worlds):
-        runners.append(Running(world, waiter, index))
-        wait_until(lambda index=index: limiter.waiting == index + 1)
-    limiter.green_release()
-    assert limiter.available_tokens == 0
-    assert limiter.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
-    gate.set()
-    assert [runner.result() for runner in runners] == [True] * len(worlds)
-    assert order == list(range(len(worlds)))
-    hog.release_all()
-    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
-
-
 def test_token_shows_in_borrowers_once_the_waiter_resumes(kind: Kind) -> None:
     """asyncio: right after the hand-off the token is neither free nor listed; the waiter lists itself."""
 
@@ -188,107 +113,6 @@ def test_token_shows_in_borrowers_once_the_waiter_resumes(kind: Kind) -> None:
         assert await task == (True, 1)
         hog.release_all()
         assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("asyncio", body)
-
-
-# --- timeouts -----------------------------------------------------------------------------------------------
-
-
-def test_contended_timeouts_and_non_blocking(kind: Kind, library: str) -> None:
-    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
-    limiter = kind.create()
-    hog = fill(limiter)
-
-    async def body(t: Task) -> None:
-        assert await acquire(t, limiter, blocking=False) is False
-        assert await acquire(t, limiter, blocking=False, timeout=-1) is False
-        assert await acquire(t, limiter, blocking=False, timeout=NAN) is False
-        assert await acquire(t, limiter, timeout=0) is False
-        assert limiter.waiting == 0
-        start = time.monotonic()
-        assert await acquire(t, limiter, timeout=0.02) is False
-        assert time.monotonic() - start >= 0.01
-        assert limiter.waiting == 0
-        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
-            await acquire(t, limiter, timeout=-1)
-        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
-            await acquire(t, limiter, timeout=NAN)
-        assert limiter.waiting == 0 and not borrowed(t, limiter) and me(t) not in limiter.borrowers
-
-    run(library, body)
-    hog.release_all()
-    assert limiter.available_tokens == kind.capacity
-
-
-def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
-            assert await acquire(t, limiter, **kwargs) is True
-            release(t, limiter)
-        assert limiter.available_tokens == kind.capacity
-
-    run(library, body)
-
-
-@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
-def test_long_timeouts_wait_for_release(
-    kind: Kind, library: str, timeout: Any, request: pytest.FixtureRequest
-) -> None:
-    limiter = kind.create()
-    hog = Hog(limiter, kind.capacity - 1)
-    limiter.green_acquire()
-    left = threading.Event()
-
-    async def body(t: Task) -> bool:
-        try:
-            ok = await acquire(t, limiter, timeout=timeout)
-        finally:
-            left.set()
-        release(t, limiter)
-        return ok
-
-    waiter = Running(library, body)
-    wait_until(lambda: limiter.waiting == 1 or left.is_set())
-    if timeout == 3e6:
-        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
-    limiter.green_release()
-    try:
-        assert waiter.result() is True
-    finally:
-        hog.release_all()
-    assert limiter.available_tokens == kind.capacity
-
-
-def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
-    """asyncio: ``timeout=0`` still yields once, and a release delivered during that turn wins (§1.4)."""
-
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        hog = Hog(limiter, kind.capacity - 1)
-        go = asyncio.Event()
-
-        async def holder() -> None:
-            await limiter.async_acquire()
-            await go.wait()
-            limiter.async_release()
-
-        task = asyncio.create_task(holder())
-        await asyncio.sleep(0)
-        go.set()  # the holder runs in the very turn the zero-timeout acquire yields
-        assert await limiter.async_acquire(timeout=0) is True
-        assert limiter.async_borrowed()
-        limiter.async_release()
-        await task
-        go = asyncio.Event()
-        task = asyncio.create_task(holder())
-        await asyncio.sleep(0)
-        assert await limiter.async_acquire(timeout=0) is False  # no release in that turn
-        go.set()
-        await task
-        hog.release_all()
-        assert limiter.available_tokens == kind.capacity
 
     run("asyncio", body)
 
@@ -637,29 +461,6 @@ def test_tokens_are_per_flavour(kind: Kind, async_library: str) -> None:
         assert not limiter.borrowers and limiter.available_tokens == 2
 
     run(async_library, body)
-
-
-def test_sibling_waits_for_a_token(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> list[Any]:
-        limiter = CapacityLimiter() if kind.cls is CapacityLimiter else RCapacityLimiter()
-        holding, done = t.create_event(), t.create_event()
-
-        async def holder(t: Task) -> bool:
-            assert await acquire(t, limiter)
-            holding.set()
-            await t.wait(done, 10)
-            release(t, limiter)
-            return True
-
-        async def sibling(t: Task) -> tuple[bool, bool, bool]:
-            assert await t.wait(holding, 10)
-            attempts = (await acquire(t, limiter, blocking=False), await acquire(t, limiter, timeout=0.01))
-            done.set()
-            return attempts[0], attempts[1], borrowed(t, limiter)
-
-        return await t.gather(holder, sibling)
-
-    assert run(library, body) == [True, (False, False, False)]
 
 
 def test_total_tokens() -> None:

@@ -12,7 +12,6 @@ import copy
 import pickle
 import re
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -25,10 +24,7 @@ from aiologic.lowlevel import enable_checkpoints
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
-    LONG_IDS,
-    LONG_TIMEOUTS,
     MIX,
-    NAN,
     SEMAPHORES,
     Kind,
     Running,
@@ -83,78 +79,6 @@ def test_at_most_initial_value_holders_across_worlds(kind: Kind) -> None:
     assert sem.value == kind.capacity and sem.waiting == 0
 
 
-def test_hand_off_to_waiter_in_another_thread(kind: Kind, library: str, other_library: str) -> None:
-    """The holder runs on ``other_library`` in one thread, the waiter on ``library`` in another.
-
-    When ``release()`` returns the permit already belongs to the waiter: ``value`` stayed 0, and the releaser
-    cannot take it back with a non-blocking attempt.
-    """
-    sem = kind.create()
-    held, go, checked = threading.Event(), threading.Event(), threading.Event()
-
-    async def holder(t: Task) -> tuple[Any, ...]:
-        for _ in range(kind.capacity):
-            assert await acquire(t, sem) is True
-        held.set()
-        assert go.wait(10)
-        release(t, sem)
-        snapshot = (sem.value, sem.waiting)
-        barged = await acquire(t, sem, blocking=False)
-        for _ in range(kind.capacity - 1):
-            release(t, sem)
-        return snapshot, barged
-
-    async def waiter(t: Task) -> bool:
-        ok = await acquire(t, sem, timeout=10)
-        assert checked.wait(10)
-        release(t, sem)
-        return ok
-
-    holding = Running(other_library, holder)
-    assert held.wait(10)
-    waiting = Running(library, waiter)
-    wait_until(lambda: sem.waiting == 1)
-    go.set()
-    snapshot, barged = holding.result()
-    checked.set()
-    assert waiting.result() is True
-    assert snapshot == (0, 0) and barged is False
-    assert sem.value == kind.capacity
-
-
-def test_fifo_hand_off_alternating_worlds(kind: Kind, library: str) -> None:
-    """Waiters of ``library``, asyncio and plain threads queue alternately; releases from a thread that never
-    acquired (no ownership) serve them in exactly that order."""
-    sem = kind.create()
-    worlds = [library, "asyncio", library, "threading", library]
-    order: list[int] = []
-    gate = threading.Event()
-
-    async def waiter(t: Task, index: int) -> bool:
-        ok = await acquire(t, sem, timeout=10)
-        order.append(index)
-        if index == len(worlds) - 1:
-            assert gate.wait(10)
-        release(t, sem)
-        return ok
-
-    taken = drain(sem)
-    assert taken == kind.capacity and sem.value == 0
-    runners = []
-    for index, world in enumerate(worlds):
-        runners.append(Running(world, waiter, index))
-        wait_until(lambda index=index: sem.waiting == index + 1)
-    sem.release()
-    assert sem.value == 0
-    assert sem.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
-    gate.set()
-    assert [runner.result() for runner in runners] == [True] * len(worlds)
-    assert order == list(range(len(worlds)))
-    assert sem.value == 1 and sem.waiting == 0
-    refill(sem, taken - 1)
-    assert sem.value == kind.capacity
-
-
 def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, library: str) -> None:
     """A permit taken on ``library`` may be given back by anyone: here the main thread."""
     sem = kind.create()
@@ -171,84 +95,6 @@ def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, li
 
 
 # --- timeouts -----------------------------------------------------------------------------------------------
-
-
-def test_contended_timeouts_and_non_blocking(kind: Kind, library: str) -> None:
-    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
-    sem = kind.create()
-    taken = drain(sem)
-
-    async def body(t: Task) -> None:
-        assert await acquire(t, sem, blocking=False) is False
-        assert await acquire(t, sem, blocking=False, timeout=-1) is False
-        assert await acquire(t, sem, blocking=False, timeout=NAN) is False
-        assert await acquire(t, sem, timeout=0) is False
-        assert sem.waiting == 0
-        start = time.monotonic()
-        assert await acquire(t, sem, timeout=0.02) is False
-        assert time.monotonic() - start >= 0.01
-        assert sem.waiting == 0
-        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
-            await acquire(t, sem, timeout=-1)
-        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
-            await acquire(t, sem, timeout=NAN)
-        assert sem.waiting == 0 and sem.value == 0
-
-    run(library, body)
-    refill(sem, taken)
-    assert sem.value == kind.capacity
-
-
-def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
-            assert await acquire(t, sem, **kwargs) is True
-            release(t, sem)
-        assert sem.value == kind.capacity
-
-    run(library, body)
-
-
-@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
-def test_long_timeouts_wait_for_release(
-    kind: Kind, library: str, timeout: Any, request: pytest.FixtureRequest
-) -> None:
-    sem = kind.create()
-    taken = drain(sem)
-    left = threading.Event()
-
-    async def body(t: Task) -> bool:
-        try:
-            ok = await acquire(t, sem, timeout=timeout)
-        finally:
-            left.set()
-        release(t, sem)
-        return ok
-
-    waiter = Running(library, body)
-    wait_until(lambda: sem.waiting == 1 or left.is_set())
-    if timeout == 3e6:
-        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
-    sem.release()
-    assert waiter.result() is True
-    refill(sem, taken - 1)
-    assert sem.value == kind.capacity
-
-
-def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
-    """asyncio: ``timeout=0`` still yields once, and a release delivered during that turn wins (§1.4)."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        asyncio.get_running_loop().call_soon(sem.release)  # runs in the turn the acquire yields
-        assert await sem.async_acquire(timeout=0) is True
-        assert await sem.async_acquire(timeout=0) is False  # nothing released in that turn
-        assert sem.value == 0 and sem.waiting == 0
-        refill(sem, taken)
-
-    run("asyncio", body)
 
 
 @pytest.mark.parametrize("green", ["gevent", "eventlet"])
