@@ -668,22 +668,16 @@ class Hog:
 
 
 def interrupt_green_waiter_at_hand_off(
-    acquire: Callable[..., bool],
-    release: Callable[[], None],
-    waiting: Callable[[], int],
-    handed: Callable[[Any], Any],
-    *,
-    hub_takes_first: bool = False,
-    after_second: Callable[[], Any] | None = None,
+    primitive: Any, handed: Callable[[Any], Any], after_second: Callable[[], Any]
 ) -> dict[str, Any]:
-    """gevent, called inside ``run("gevent", ...)``: greenlets G1 then G2 wait in ``acquire(timeout=10)``; one
-    hub callback calls ``release()`` and throws :class:`Interrupt` into G1, with no switch in between, so the
-    hand-off reaches G1 before it can resume.
+    """gevent, called inside ``run("gevent", ...)``: the hub takes a unit of ``primitive`` without waiting;
+    greenlets G1 then G2 wait in ``green_acquire(timeout=10)``; one hub callback calls ``green_release()`` and
+    throws :class:`Interrupt` into G1, with no switch in between, so the hand-off reaches G1 before it can
+    resume.
 
-    With ``hub_takes_first`` the hub itself takes what is released (``acquire(blocking=False)``) beforehand.
-    Returns what happened: ``handed`` (``handed(g1)`` right after the release), ``first`` (``"interrupted"``
-    when G1 propagated the interruption), ``second`` (G2's acquire) and, with ``after_second``, its value
-    (G2 then releases); with ``hub_takes_first``, ``hub_took_it``.
+    Returns what happened: ``hub_took_it``, ``handed`` (``handed(g1)`` right after the release), ``first``
+    (``"interrupted"`` when G1 propagated the interruption), ``second`` (G2's acquire), ``after_second`` (what
+    ``after_second()`` said in G2, which then releases) and ``g1``.
     """
     import greenlet
 
@@ -696,28 +690,26 @@ def interrupt_green_waiter_at_hand_off(
 
     def first() -> None:
         try:
-            results["first"] = acquire(timeout=10)
+            results["first"] = primitive.green_acquire(timeout=10)
         except Interrupt:
             results["first"] = "interrupted"
 
     def second() -> None:
-        results["second"] = acquire(timeout=10)
-        if after_second is not None:
-            results["after_second"] = after_second()
-            release()
+        results["second"] = primitive.green_acquire(timeout=10)
+        results["after_second"] = after_second()
+        primitive.green_release()
 
     def release_then_interrupt() -> None:
-        release()
+        primitive.green_release()
         results["handed"] = handed(g1)
         greenlet.greenlet.throw(g1, Interrupt)
 
-    if hub_takes_first:
-        in_hub(lambda: results.setdefault("hub_took_it", acquire(blocking=False)))
+    in_hub(lambda: results.setdefault("hub_took_it", primitive.green_acquire(blocking=False)))
     g1 = gevent.spawn(first)
     gevent.sleep(0)
     g2 = gevent.spawn(second)
     gevent.sleep(0)
-    assert waiting() == 2
+    assert primitive.waiting == 2
     in_hub(release_then_interrupt)
     gevent.joinall([g1, g2], timeout=10)
     results["g1"] = g1
@@ -731,16 +723,13 @@ def race_interruption_with_hand_off(
     *,
     seed: int,
     take: Callable[[int], None],
-    give: Callable[[], None],
-    settle: Callable[[], None] = lambda: None,
-    check: Callable[[Task, bool], None] = lambda t, got: None,
+    check: Callable[[Task, bool], None],
 ) -> list[bool]:
     """The main thread holds the last free unit of ``primitive``; a waiter on ``library`` is interrupted (its
-    own timeout, or an external cancellation) at about the moment the main thread gives it back, many times
+    own timeout, or an external cancellation) at about the moment the main thread releases it, many times
     over. ``take(round)`` takes the unit back at the start of every round, asserting that it got it: a unit
-    the race lost shows there. ``give()`` releases it; ``settle()`` runs once the round's waiter is done;
-    ``check(t, got)`` looks at the waiter's view before it releases what it got. Returns what each attempt
-    returned."""
+    the race lost shows there. ``check(t, got)`` looks at the waiter's view before it releases what it got.
+    Returns what each attempt returned."""
     rounds = 30
     held = [threading.Event() for _ in range(rounds)]
     ready = [threading.Event() for _ in range(rounds)]
@@ -771,9 +760,8 @@ def race_interruption_with_hand_off(
         held[index].set()
         assert ready[index].wait(10)
         threading.Event().wait(rng.uniform(0, 0.004))  # lands before, at or after the waiter's deadline
-        give()
+        primitive.green_release()
         assert finished[index].wait(10)
-        settle()
     outcomes: list[bool] = running.result()
     assert len(outcomes) == rounds
     return outcomes

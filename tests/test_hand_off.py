@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from aiologic.lowlevel import current_async_task_ident
+import harness
+from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
 from harness import (
     KINDS,
     LONG_IDS,
@@ -30,6 +31,9 @@ from harness import (
     Running,
     Task,
     acquire,
+    acquire_at_random,
+    gate_for,
+    interrupt_green_waiter_at_hand_off,
     me,
     release,
     run,
@@ -273,3 +277,305 @@ def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
         assert kind.state(primitive) == kind.rest
 
     run("asyncio", body)
+
+
+# --- cancellation -------------------------------------------------------------------------------------------
+
+
+def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
+    """A waiter cancelled from outside while it waits leaves the queue empty-handed: the unit released
+    afterwards goes to nobody."""
+    primitive = kind.create()
+    others = Hog(primitive, kind.capacity - 1)
+    assert primitive.green_acquire()
+    held = (0, 0, kind.owning({**others.holders, current_green_task_ident(): 1}))
+    cancel = gate_for(cancellable_library)
+
+    async def body(t: Task) -> None:
+        ok = None
+        async with t.cancel_when(cancel) as scope:
+            ok = await acquire(t, primitive)
+        assert scope.cancelled and ok is None
+        assert kind.state(primitive) == held and kind.holds(t, primitive) == kind.owning(False)
+
+    waiter = Running(cancellable_library, body)
+    wait_until(lambda: primitive.waiting == 1)
+    cancel.set()
+    waiter.result()
+    assert kind.state(primitive) == held
+    primitive.green_release()
+    assert kind.state(primitive) == (1, 0, kind.owning(others.holders))  # it went to nobody
+    assert primitive.green_acquire(blocking=False)
+    primitive.green_release()
+    others.release_all()
+    assert kind.state(primitive) == kind.rest
+
+
+def test_cancel_after_release(kind: Kind) -> None:
+    """asyncio: the unit was handed to W1, then W1 is cancelled before it resumes: W1 raises
+    ``CancelledError`` and passes the unit on to W2; with nobody behind it, W1 frees the unit. W1 is never
+    left recorded as a holder."""
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        others = Hog(primitive, kind.capacity - 1)
+        await primitive.async_acquire()
+        second: list[Any] = []
+
+        async def w2() -> None:
+            second.append(await primitive.async_acquire(timeout=10))
+            second.append(kind.state(primitive))
+            primitive.async_release()
+
+        first = asyncio.create_task(primitive.async_acquire())
+        while primitive.waiting < 1:
+            await asyncio.sleep(0)
+        other = asyncio.create_task(w2())
+        while primitive.waiting < 2:
+            await asyncio.sleep(0)
+        primitive.async_release()
+        w1 = {("asyncio", id(first)): 1} if kind.family.names_waiter_at_hand_off else {}
+        assert kind.state(primitive) == (0, 1, kind.owning({**others.holders, **w1}))  # handed to W1 at once
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await other
+        w2_holds = {("asyncio", id(other)): 1}
+        assert second == [True, (0, 0, kind.owning({**others.holders, **w2_holds}))]
+        assert kind.state(primitive) == (1, 0, kind.owning(others.holders))
+        await primitive.async_acquire()
+        first = asyncio.create_task(primitive.async_acquire())
+        while primitive.waiting < 1:
+            await asyncio.sleep(0)
+        primitive.async_release()
+        assert kind.free(primitive) == 0
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        assert kind.state(primitive) == (1, 0, kind.owning(others.holders))
+        others.release_all()
+        assert kind.state(primitive) == kind.rest
+
+    run("asyncio", body)
+
+
+def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
+    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it: it gets
+    the unit, and the next waiter gets it from it."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        others = Hog(primitive, kind.capacity - 1)
+        await primitive.async_acquire()
+        results: dict[str, Any] = {}
+
+        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+            with trio.CancelScope() as scope:
+                task_status.started(scope)
+                results["ok"] = await primitive.async_acquire()
+                results["holds"] = kind.holds(t, primitive)
+                primitive.async_release()
+            results["cancelled_caught"] = scope.cancelled_caught
+
+        async def second() -> None:
+            results["second"] = await primitive.async_acquire(timeout=10)
+            primitive.async_release()
+
+        async with trio.open_nursery() as nursery:
+            scope = await nursery.start(first)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(second)
+            await trio.testing.wait_all_tasks_blocked()
+            assert primitive.waiting == 2
+            primitive.async_release()
+            scope.cancel()
+        assert results == {
+            "ok": True,
+            "holds": kind.owning(True),
+            "cancelled_caught": False,
+            "second": True,
+        }
+        others.release_all()
+        assert kind.state(primitive) == kind.rest
+
+    run("trio", body)
+
+
+def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
+    """gevent: the unit is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
+    propagates it, is not left recorded as a holder, and passes the unit on to G2, queued behind it.
+
+    The hub itself takes the unit (without waiting), so that one hub callback can release it and interrupt G1
+    with no switch in between.
+    """
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        others = Hog(primitive, kind.capacity - 1)
+        results = interrupt_green_waiter_at_hand_off(
+            primitive,
+            handed=lambda g1: (*kind.state(primitive)[:2], kind.level_of(primitive, ("gevent", id(g1)))),
+            after_second=lambda: kind.holds(t, primitive),
+        )
+        g1 = results.pop("g1")
+        assert results == {
+            "hub_took_it": True,
+            "handed": (0, 1, kind.owning(1 if kind.family.names_waiter_at_hand_off else 0)),
+            "first": "interrupted",
+            "second": True,
+            "after_second": kind.owning(True),
+        }
+        assert kind.level_of(primitive, ("gevent", id(g1))) == kind.owning(0)
+        assert kind.state(primitive) == (1, 0, kind.owning(others.holders))
+        others.release_all()
+        assert kind.state(primitive) == kind.rest
+
+    run("gevent", body)
+
+
+def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> None:
+    """The main thread holds the last free unit; a waiter on ``library`` is interrupted (its own timeout, or
+    an external cancellation) at about the moment the main thread releases it, many times over. Whoever wins,
+    no unit is lost or made up: after each round the main thread gets it back and none is left free, and the
+    waiter holds a unit exactly when its acquire said so."""
+    primitive = kind.create()
+    others = Hog(primitive, kind.capacity - 1)
+
+    def take(index: int) -> None:
+        assert primitive.green_acquire(timeout=5) is True, f"round {index}: the {kind.family.unit} was lost"
+        assert kind.free(primitive) == 0, f"round {index}: a {kind.family.unit} was made up"
+
+    def check(t: Task, got: bool) -> None:
+        assert kind.holds(t, primitive) == kind.owning(got)
+
+    harness.race_interruption_with_hand_off(primitive, library, interrupt, seed=7, take=take, check=check)
+    others.release_all()
+    assert kind.state(primitive) == kind.rest
+
+
+def test_timeout_at_hand_off_never_loses_a_unit(kind: Kind, library: str) -> None:
+    race_interruption_with_hand_off(kind, library, "timeout")
+
+
+def test_cancel_at_hand_off_never_loses_a_unit(kind: Kind, cancellable_library: str) -> None:
+    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
+
+
+def test_units_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
+    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
+    the limit holds throughout, a worker holds a unit exactly when its acquire said so, and every unit is back
+    at the end with nobody queued or recorded."""
+    primitive = kind.create()
+
+    def check(t: Task, got: bool) -> None:
+        assert kind.holds(t, primitive) == kind.owning(got)
+
+    state = acquire_at_random(primitive, check)
+    assert state["inside"] == 0 and state["acquired"] > 0 and 1 <= state["peak"] <= kind.capacity
+    assert kind.state(primitive) == kind.rest
+    assert primitive.green_acquire(blocking=False)
+    primitive.green_release()
+
+
+# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
+
+
+def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
+    """asyncio: taking a free unit completes without ever suspending."""
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        coro = primitive.async_acquire()
+        with pytest.raises(StopIteration) as stop:
+            coro.send(None)
+        assert stop.value.value is True and kind.free(primitive) == kind.capacity - 1
+        assert kind.holds(t, primitive) == kind.owning(True)
+        primitive.async_release()
+        assert kind.state(primitive) == kind.rest
+
+    run("asyncio", body)
+
+
+def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
+    """trio: taking a free unit is a checkpoint (a non-blocking try is not); when the checkpoint raises the
+    cancellation, the unit it took is given back."""
+    import trio
+    import trio.testing
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        with trio.testing.assert_checkpoints():
+            assert await primitive.async_acquire()
+        assert kind.holds(t, primitive) == kind.owning(True)
+        primitive.async_release()
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with trio.testing.assert_no_checkpoints():
+                assert await primitive.async_acquire(blocking=False)  # no checkpoint, so no cancellation
+            primitive.async_release()
+            await primitive.async_acquire()  # taken, then the checkpoint raises: it must be given back
+            pytest.fail("the cancelled checkpoint did not raise")
+        assert scope.cancelled_caught
+        assert kind.state(primitive) == kind.rest and kind.holds(t, primitive) == kind.owning(False)
+
+    run("trio", body)
+
+
+def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
+    """asyncio with checkpoints enabled: a task cancelled in the checkpoint after taking a free unit gives it
+    back."""
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+
+        async def grab() -> None:
+            with enable_checkpoints():
+                await primitive.async_acquire()
+
+        task = asyncio.create_task(grab())
+        await asyncio.sleep(0)  # the task took a unit and now sits in the checkpoint
+        assert kind.free(primitive) == kind.capacity - 1
+        assert kind.level_of(primitive, ("asyncio", id(task))) == kind.owning(1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert kind.state(primitive) == kind.rest
+
+    run("asyncio", body)
+
+
+@pytest.mark.parametrize("green", ["gevent", "eventlet"])
+def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind, green: str) -> None:
+    """With green checkpoints enabled, taking a free unit yields once; an exception thrown in there (the
+    greenlet is killed) must not leave the unit taken."""
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+
+        def grab() -> str:
+            with enable_checkpoints():
+                primitive.green_acquire()
+            return "kept"
+
+        if green == "gevent":
+            import gevent
+            import greenlet
+
+            glet = gevent.spawn(grab)
+            # Runs in the hub right after the greenlet parked in its checkpoint: throw into it there.
+            gevent.get_hub().loop.run_callback(lambda: greenlet.greenlet.throw(glet, greenlet.GreenletExit))
+            gevent.sleep(0)
+            assert glet.dead and glet.value is not None and glet.value != "kept"
+        else:
+            import eventlet
+
+            thread = eventlet.spawn(grab)
+            eventlet.sleep(0)  # the greenthread took a unit and yielded in its checkpoint
+            assert kind.free(primitive) == kind.capacity - 1
+            assert kind.level_of(primitive, ("eventlet", id(thread))) == kind.owning(1)
+            thread.kill()  # raises GreenletExit in it at once
+        assert kind.state(primitive) == kind.rest
+
+    run(green, body)

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-import harness
 from aiologic import CapacityLimiter, RCapacityLimiter
-from aiologic.lowlevel import current_async_task_ident, enable_checkpoints
+from aiologic.lowlevel import current_async_task_ident
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
@@ -31,9 +30,7 @@ from harness import (
     Running,
     Task,
     acquire,
-    acquire_at_random,
     contend_across_worlds,
-    interrupt_green_waiter_at_hand_off,
     kinds_of,
     me,
     release,
@@ -52,13 +49,6 @@ def kind(request: pytest.FixtureRequest) -> Kind:
 
 def borrowed(t: Task, limiter: CapacityLimiter) -> bool:
     return limiter.green_borrowed() if t.green else limiter.async_borrowed()
-
-
-def fill(limiter: CapacityLimiter) -> Hog:
-    """Have other threads borrow every token."""
-    hog = Hog(limiter, limiter.total_tokens)
-    assert limiter.available_tokens == 0
-    return hog
 
 
 # --- holders ------------------------------------------------------------------------------------------------
@@ -115,255 +105,6 @@ def test_token_shows_in_borrowers_once_the_waiter_resumes(kind: Kind) -> None:
         assert limiter.available_tokens == kind.capacity and not limiter.borrowers
 
     run("asyncio", body)
-
-
-# --- cancellation -------------------------------------------------------------------------------------------
-
-
-def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
-    limiter = kind.create()
-    hog = fill(limiter)
-
-    async def body(t: Task) -> None:
-        ok = None
-        async with t.cancel_after(0.02) as scope:
-            ok = await acquire(t, limiter)
-        assert scope.cancelled and ok is None
-        assert limiter.waiting == 0 and not borrowed(t, limiter)
-
-    run(cancellable_library, body)
-    hog.release_all()
-    assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-
-def test_cancel_after_release(kind: Kind) -> None:
-    """asyncio: the token was handed to W1, then W1 is cancelled before it resumes: W1 raises
-    ``CancelledError``, never shows in ``borrowers``, and the token goes to W2."""
-
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        hog = Hog(limiter, kind.capacity - 1)
-        await limiter.async_acquire()
-        second: list[Any] = []
-
-        async def w2() -> None:
-            second.append(await limiter.async_acquire(timeout=10))
-            second.append(dict(limiter.borrowers).get(current_async_task_ident()))
-            limiter.async_release()
-
-        first = asyncio.create_task(limiter.async_acquire())
-        while limiter.waiting < 1:
-            await asyncio.sleep(0)
-        other = asyncio.create_task(w2())
-        while limiter.waiting < 2:
-            await asyncio.sleep(0)
-        limiter.async_release()
-        assert limiter.available_tokens == 0 and limiter.waiting == 1
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        await other
-        assert second == [True, 1]
-        assert ("asyncio", id(first)) not in limiter.borrowers
-        # With nobody behind it, the cancelled waiter returns the token to the pool.
-        await limiter.async_acquire()
-        first = asyncio.create_task(limiter.async_acquire())
-        while limiter.waiting < 1:
-            await asyncio.sleep(0)
-        limiter.async_release()
-        assert limiter.available_tokens == 0
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert limiter.available_tokens == 1 and ("asyncio", id(first)) not in limiter.borrowers
-        hog.release_all()
-        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("asyncio", body)
-
-
-def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
-    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        hog = Hog(limiter, kind.capacity - 1)
-        await limiter.async_acquire()
-        results: dict[str, Any] = {}
-
-        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-            with trio.CancelScope() as scope:
-                task_status.started(scope)
-                results["ok"] = await limiter.async_acquire()
-                results["borrowed"] = limiter.async_borrowed()
-                limiter.async_release()
-            results["cancelled_caught"] = scope.cancelled_caught
-
-        async with trio.open_nursery() as nursery:
-            scope = await nursery.start(first)
-            await trio.testing.wait_all_tasks_blocked()
-            limiter.async_release()
-            scope.cancel()
-        assert results == {"ok": True, "borrowed": True, "cancelled_caught": False}
-        hog.release_all()
-        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("trio", body)
-
-
-def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
-    """gevent: the token is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
-    propagates it, never shows in ``borrowers``, and passes the token on to G2.
-
-    The hub itself borrows the token (without waiting), so that one hub callback can return it and interrupt
-    G1 with no switch in between.
-    """
-
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        hog = Hog(limiter, kind.capacity - 1)
-        results = interrupt_green_waiter_at_hand_off(
-            limiter.green_acquire,
-            limiter.green_release,
-            lambda: limiter.waiting,
-            lambda g1: (limiter.available_tokens, limiter.waiting),
-            hub_takes_first=True,
-            after_second=limiter.green_borrowed,
-        )
-        g1 = results.pop("g1")
-        assert results == {
-            "hub_took_it": True,
-            "handed": (0, 1),
-            "first": "interrupted",
-            "second": True,
-            "after_second": True,
-        }
-        assert ("gevent", id(g1)) not in limiter.borrowers
-        hog.release_all()
-        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("gevent", body)
-
-
-def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> list[bool]:
-    """The main thread holds the last free token; a waiter on ``library`` is interrupted (its own timeout, or
-    an external cancellation) at about the moment the main thread releases it, many times over. Whoever wins,
-    the token is never lost: after each round the main thread gets it back."""
-    limiter = kind.create()
-    hog = Hog(limiter, kind.capacity - 1)
-
-    def take(index: int) -> None:
-        assert limiter.green_acquire(timeout=5) is True, f"round {index}: the token was lost"
-
-    def check(t: Task, got: bool) -> None:
-        assert borrowed(t, limiter) is got
-
-    outcomes = harness.race_interruption_with_hand_off(
-        limiter, library, interrupt, seed=13, take=take, give=limiter.green_release, check=check
-    )
-    hog.release_all()
-    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
-    return outcomes
-
-
-def test_timeout_at_hand_off_never_loses_a_token(kind: Kind, library: str) -> None:
-    race_interruption_with_hand_off(kind, library, "timeout")
-
-
-def test_cancel_at_hand_off_never_loses_a_token(kind: Kind, cancellable_library: str) -> None:
-    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-def test_tokens_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
-    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
-    the limit holds throughout and every token is back at the end, with no borrower left."""
-    limiter = kind.create()
-
-    def check(t: Task, got: bool) -> None:
-        assert borrowed(t, limiter) is got
-
-    state = acquire_at_random(limiter, check)
-    assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
-    assert limiter.available_tokens == kind.capacity and limiter.waiting == 0 and not limiter.borrowers
-
-
-# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
-
-
-def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        coro = limiter.async_acquire()
-        with pytest.raises(StopIteration) as stop:
-            coro.send(None)  # completes without ever suspending
-        assert stop.value.value is True and limiter.async_borrowed()
-        limiter.async_release()
-
-    run("asyncio", body)
-
-
-def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        with trio.testing.assert_checkpoints():
-            assert await limiter.async_acquire()
-        limiter.async_release()
-        with trio.CancelScope() as scope:
-            scope.cancel()
-            with trio.testing.assert_no_checkpoints():
-                assert await limiter.async_acquire(blocking=False)  # no checkpoint, so no cancellation
-            limiter.async_release()
-            await limiter.async_acquire()  # taken, then the checkpoint raises: it must be given back
-            pytest.fail("the cancelled checkpoint did not raise")
-        assert scope.cancelled_caught
-        assert not limiter.async_borrowed() and not limiter.borrowers
-        assert limiter.available_tokens == kind.capacity
-
-    run("trio", body)
-
-
-def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-
-        async def grab() -> None:
-            with enable_checkpoints():
-                await limiter.async_acquire()
-
-        task = asyncio.create_task(grab())
-        await asyncio.sleep(0)  # the task took a token and now sits in the checkpoint
-        assert limiter.available_tokens == kind.capacity - 1
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("asyncio", body)
-
-
-def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        import eventlet
-
-        limiter = kind.create()
-
-        def grab() -> str:
-            with enable_checkpoints():
-                limiter.green_acquire()
-            return "kept"
-
-        thread = eventlet.spawn(grab)
-        eventlet.sleep(0)  # the greenthread took a token and yielded in its checkpoint
-        assert limiter.available_tokens == kind.capacity - 1
-        thread.kill()
-        assert limiter.available_tokens == kind.capacity and not limiter.borrowers
-
-    run("eventlet", body)
 
 
 # --- borrowers and ownership errors (§5.1) ------------------------------------------------------------------

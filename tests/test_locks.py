@@ -22,18 +22,15 @@ from typing import Any
 
 import pytest
 
-import harness
 from aiologic import Lock, RLock
-from aiologic.lowlevel import create_green_event, current_green_task_ident, enable_checkpoints
+from aiologic.lowlevel import create_green_event, current_green_task_ident
 from harness import (
     ADDRESS,
     MIX,
     Running,
     Task,
     acquire,
-    acquire_at_random,
     contend_across_worlds,
-    interrupt_green_waiter_at_hand_off,
     me,
     release,
     run,
@@ -198,171 +195,7 @@ def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
 
 
-# --- cancellation -------------------------------------------------------------------------------------------
-
-
-def test_cancelled_waiter_leaves_the_queue(kind: type[Lock], cancellable_library: str) -> None:
-    lock = kind()
-    lock.green_acquire()
-
-    async def body(t: Task) -> None:
-        ok = None
-        async with t.cancel_after(0.02) as scope:
-            ok = await acquire(t, lock)
-        assert scope.cancelled and ok is None
-        assert lock.waiting == 0 and not owned(t, lock)
-
-    run(cancellable_library, body)
-    assert lock.green_owned()
-    lock.green_release()
-    assert not lock.locked() and lock.green_acquire(blocking=False)
-
-
-def test_cancel_after_release(kind: type[Lock]) -> None:
-    """asyncio: the lock was handed to W1, then W1 is cancelled before it resumes: W1 raises
-    ``CancelledError`` and passes the lock on to W2."""
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        await lock.async_acquire()
-        second: list[bool] = []
-
-        async def w2() -> None:
-            assert await lock.async_acquire(timeout=10)
-            second.append(lock.async_owned())
-            lock.async_release()
-
-        first = asyncio.create_task(lock.async_acquire())
-        while lock.waiting < 1:
-            await asyncio.sleep(0)
-        other = asyncio.create_task(w2())
-        while lock.waiting < 2:
-            await asyncio.sleep(0)
-        lock.async_release()
-        assert lock.owner == ("asyncio", id(first))  # handed over at release time
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        await other
-        assert second == [True]
-        assert not lock.locked() and lock.owner is None and lock.waiting == 0
-        # With nobody behind it, the cancelled waiter returns the lock to the free state.
-        await lock.async_acquire()
-        first = asyncio.create_task(lock.async_acquire())
-        while lock.waiting < 1:
-            await asyncio.sleep(0)
-        lock.async_release()
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert not lock.locked() and lock.owner is None
-
-    run("asyncio", body)
-
-
-def test_cancel_after_release_trio_completes_the_wait(kind: type[Lock]) -> None:
-    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        await lock.async_acquire()
-        results: dict[str, Any] = {}
-
-        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-            with trio.CancelScope() as scope:
-                task_status.started(scope)
-                results["ok"] = await lock.async_acquire()
-                results["owned"] = lock.async_owned()
-                lock.async_release()
-            results["cancelled_caught"] = scope.cancelled_caught
-
-        async def second() -> None:
-            results["second"] = await lock.async_acquire(timeout=10)
-            lock.async_release()
-
-        async with trio.open_nursery() as nursery:
-            scope = await nursery.start(first)
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(second)
-            await trio.testing.wait_all_tasks_blocked()
-            assert lock.waiting == 2
-            lock.async_release()
-            scope.cancel()
-        assert results == {"ok": True, "owned": True, "cancelled_caught": False, "second": True}
-        assert not lock.locked()
-
-    run("trio", body)
-
-
-def race_interruption_with_hand_off(kind: type[Lock], library: str, interrupt: str) -> list[bool]:
-    """The main thread holds the lock; a waiter on ``library`` is interrupted (its own timeout, or an external
-    cancellation) at about the moment the main thread hands it the lock, many times over. Whoever wins, the
-    lock is never lost: after each round the main thread gets it back."""
-    lock = kind()
-
-    def take(index: int) -> None:
-        assert lock.green_acquire(timeout=5) is True, f"round {index}: the lock was lost"
-
-    def check(t: Task, got: bool) -> None:
-        if got:
-            assert owned(t, lock)
-
-    outcomes = harness.race_interruption_with_hand_off(
-        lock, library, interrupt, seed=7, take=take, give=lock.green_release, check=check
-    )
-    assert not lock.locked() and lock.owner is None and lock.waiting == 0
-    return outcomes
-
-
-def test_timeout_at_hand_off_never_loses_the_lock(kind: type[Lock], library: str) -> None:
-    race_interruption_with_hand_off(kind, library, "timeout")
-
-
-def test_cancel_at_hand_off_never_loses_the_lock(kind: type[Lock], cancellable_library: str) -> None:
-    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: type[Lock]) -> None:
-    """gevent: the lock is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
-    propagates it and passes the lock on to G2, which was queued behind it.
-
-    The hub itself owns the lock (it takes it without waiting), so that one hub callback can release it and
-    interrupt G1 with no switch in between.
-    """
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        results = interrupt_green_waiter_at_hand_off(
-            lock.green_acquire,
-            lock.green_release,
-            lambda: lock.waiting,
-            lambda g1: lock.owner == ("gevent", id(g1)),
-            hub_takes_first=True,
-            after_second=lock.green_owned,
-        )
-        del results["g1"]
-        assert results == {
-            "hub_took_it": True,
-            "handed": True,
-            "first": "interrupted",
-            "second": True,
-            "after_second": True,
-        }
-        assert not lock.locked() and lock.waiting == 0
-
-    run("gevent", body)
-
-
-def test_lock_survives_random_timeouts_and_cancellations(kind: type[Lock]) -> None:
-    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
-    mutual exclusion holds throughout and the lock ends free with nobody queued."""
-    lock = kind()
-    state = acquire_at_random(lock)
-    assert state["peak"] == 1 and state["inside"] == 0 and state["acquired"] > 0
-    assert not lock.locked() and lock.owner is None and lock.waiting == 0
-    assert lock.green_acquire(blocking=False)
+# --- timeouts -----------------------------------------------------------------------------------------------
 
 
 def test_timed_out_waits_start_no_threads(library: str) -> None:
@@ -394,96 +227,6 @@ def test_timed_out_waits_start_no_threads(library: str) -> None:
     assert peak[0] <= baseline + 1  # the sampler itself
     assert lock.waiting == 0 and lock.green_owned()
     lock.green_release()
-
-
-# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
-
-
-def test_asyncio_fast_path_does_not_yield(kind: type[Lock]) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-        coro = lock.async_acquire()
-        with pytest.raises(StopIteration) as stop:
-            coro.send(None)  # completes without ever suspending
-        assert stop.value.value is True and lock.async_owned()
-        lock.async_release()
-
-    run("asyncio", body)
-
-
-def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: type[Lock]) -> None:
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        with trio.testing.assert_checkpoints():
-            assert await lock.async_acquire()
-        lock.async_release()
-        with trio.CancelScope() as scope:
-            scope.cancel()
-            with trio.testing.assert_no_checkpoints():
-                assert await lock.async_acquire(blocking=False)  # no checkpoint, so no cancellation
-            lock.async_release()
-            await lock.async_acquire()  # taken, then the checkpoint raises: it must be given back
-            pytest.fail("the cancelled checkpoint did not raise")
-        assert scope.cancelled_caught
-        assert not lock.locked() and lock.owner is None
-
-    run("trio", body)
-
-
-def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: type[Lock]) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-
-        async def grab() -> None:
-            with enable_checkpoints():
-                await lock.async_acquire()
-
-        task = asyncio.create_task(grab())
-        await asyncio.sleep(0)  # the task took the lock and now sits in the checkpoint
-        assert lock.owner == ("asyncio", id(task))
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert not lock.locked() and lock.owner is None
-
-    run("asyncio", body)
-
-
-@pytest.mark.parametrize("green", ["gevent", "eventlet"])
-def test_green_enabled_checkpoint_interrupted_gives_back(kind: type[Lock], green: str) -> None:
-    """With green checkpoints enabled, a free acquire yields once; an exception thrown in there (the greenlet
-    is killed) must not leave the lock taken."""
-
-    async def body(t: Task) -> None:
-        lock = kind()
-
-        def grab() -> str:
-            with enable_checkpoints():
-                lock.green_acquire()
-            return "kept"
-
-        if green == "gevent":
-            import gevent
-            import greenlet
-
-            glet = gevent.spawn(grab)
-            # Runs in the hub right after the greenlet parked in its checkpoint: throw into it there.
-            gevent.get_hub().loop.run_callback(lambda: greenlet.greenlet.throw(glet, greenlet.GreenletExit))
-            gevent.sleep(0)
-            assert glet.dead and glet.value is not None and glet.value != "kept"
-        else:
-            import eventlet
-
-            thread = eventlet.spawn(grab)
-            eventlet.sleep(0)  # the greenthread took the lock and yielded in its checkpoint
-            assert lock.locked()
-            thread.kill()  # raises GreenletExit in it at once
-        assert not lock.locked() and lock.owner is None
-
-    run(green, body)
 
 
 # --- ownership errors (§6.1) --------------------------------------------------------------------------------

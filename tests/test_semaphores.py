@@ -7,7 +7,6 @@ and reprs of §4 follow.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import pickle
 import re
@@ -18,9 +17,7 @@ from typing import Any
 
 import pytest
 
-import harness
 from aiologic import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
-from aiologic.lowlevel import enable_checkpoints
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
@@ -30,9 +27,7 @@ from harness import (
     Running,
     Task,
     acquire,
-    acquire_at_random,
     contend_across_worlds,
-    interrupt_green_waiter_at_hand_off,
     kinds_of,
     release,
     run,
@@ -118,232 +113,6 @@ def test_green_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind, green: 
         refill(sem, taken)
 
     run(green, body)
-
-
-# --- cancellation -------------------------------------------------------------------------------------------
-
-
-def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
-    sem = kind.create()
-    taken = drain(sem)
-
-    async def body(t: Task) -> None:
-        ok = None
-        async with t.cancel_after(0.02) as scope:
-            ok = await acquire(t, sem)
-        assert scope.cancelled and ok is None
-        assert sem.waiting == 0 and sem.value == 0
-
-    run(cancellable_library, body)
-    sem.release()
-    assert sem.value == 1  # the permit went to nobody
-    refill(sem, taken - 1)
-
-
-def test_cancel_after_release(kind: Kind) -> None:
-    """asyncio: the permit was handed to W1, then W1 is cancelled before it resumes: W1 raises
-    ``CancelledError`` and the permit goes to W2."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        second: list[bool] = []
-
-        async def w2() -> None:
-            second.append(await sem.async_acquire(timeout=10))
-            second.append(sem.value)
-            sem.release()
-
-        first = asyncio.create_task(sem.async_acquire())
-        while sem.waiting < 1:
-            await asyncio.sleep(0)
-        other = asyncio.create_task(w2())
-        while sem.waiting < 2:
-            await asyncio.sleep(0)
-        sem.release()
-        assert sem.value == 0 and sem.waiting == 1  # handed to W1 at release time
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        await other
-        assert second == [True, 0]  # W2 got the only released permit
-        assert sem.value == 1 and sem.waiting == 0  # ... and gave it back
-        assert sem.green_acquire(blocking=False)
-        # With nobody behind it, the cancelled waiter puts the permit back into the pool.
-        first = asyncio.create_task(sem.async_acquire())
-        while sem.waiting < 1:
-            await asyncio.sleep(0)
-        sem.release()
-        assert sem.value == 0
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert sem.value == 1 and sem.waiting == 0
-        refill(sem, taken - 1)
-        assert sem.value == kind.capacity
-
-    run("asyncio", body)
-
-
-def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
-    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        results: dict[str, Any] = {}
-
-        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-            with trio.CancelScope() as scope:
-                task_status.started(scope)
-                results["ok"] = await sem.async_acquire()
-            results["cancelled_caught"] = scope.cancelled_caught
-
-        async with trio.open_nursery() as nursery:
-            scope = await nursery.start(first)
-            await trio.testing.wait_all_tasks_blocked()
-            sem.release()
-            scope.cancel()
-        assert results == {"ok": True, "cancelled_caught": False}
-        assert sem.value == 0
-        refill(sem, taken)
-
-    run("trio", body)
-
-
-def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
-    """gevent: the permit is handed to G1 and, before G1 can resume, an exception is thrown into it (one hub
-    callback does both, with no switch in between): G1 propagates it and passes the permit on to G2."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        results = interrupt_green_waiter_at_hand_off(
-            sem.green_acquire, sem.release, lambda: sem.waiting, lambda g1: (sem.value, sem.waiting)
-        )
-        del results["g1"]
-        assert results == {"handed": (0, 1), "first": "interrupted", "second": True}
-        assert sem.value == 0 and sem.waiting == 0
-        refill(sem, taken)
-
-    run("gevent", body)
-
-
-def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> list[bool]:
-    """The main thread holds every permit; a waiter on ``library`` is interrupted (its own timeout, or an
-    external cancellation) at about the moment the main thread releases one, many times over. Whoever wins,
-    no permit is lost."""
-    sem = kind.create()
-
-    def take(index: int) -> None:
-        assert drain(sem) == kind.capacity, f"round {index}: a permit was lost"
-
-    outcomes = harness.race_interruption_with_hand_off(
-        sem,
-        library,
-        interrupt,
-        seed=11,
-        take=take,
-        give=sem.release,
-        settle=lambda: refill(sem, kind.capacity - 1),
-    )
-    assert sem.value == kind.capacity and sem.waiting == 0
-    return outcomes
-
-
-def test_timeout_at_hand_off_never_loses_a_permit(kind: Kind, library: str) -> None:
-    race_interruption_with_hand_off(kind, library, "timeout")
-
-
-def test_cancel_at_hand_off_never_loses_a_permit(kind: Kind, cancellable_library: str) -> None:
-    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-def test_permits_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
-    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
-    the limit holds throughout and every permit is back at the end."""
-    sem = kind.create()
-    state = acquire_at_random(sem)
-    assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
-    assert sem.value == kind.capacity and sem.waiting == 0
-
-
-# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
-
-
-def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        coro = sem.async_acquire()
-        with pytest.raises(StopIteration) as stop:
-            coro.send(None)  # completes without ever suspending
-        assert stop.value.value is True and sem.value == kind.capacity - 1
-        sem.release()
-
-    run("asyncio", body)
-
-
-def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        with trio.testing.assert_checkpoints():
-            assert await sem.async_acquire()
-        sem.release()
-        with trio.CancelScope() as scope:
-            scope.cancel()
-            with trio.testing.assert_no_checkpoints():
-                assert await sem.async_acquire(blocking=False)  # no checkpoint, so no cancellation
-                sem.release()
-            await sem.async_acquire()  # taken, then the checkpoint raises: it must be given back
-            pytest.fail("the cancelled checkpoint did not raise")
-        assert scope.cancelled_caught
-        assert sem.value == kind.capacity and sem.waiting == 0
-
-    run("trio", body)
-
-
-def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-
-        async def grab() -> None:
-            with enable_checkpoints():
-                await sem.async_acquire()
-
-        task = asyncio.create_task(grab())
-        await asyncio.sleep(0)  # the task took a permit and now sits in the checkpoint
-        assert sem.value == kind.capacity - 1
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert sem.value == kind.capacity
-
-    run("asyncio", body)
-
-
-def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        import eventlet
-
-        sem = kind.create()
-
-        def grab() -> str:
-            with enable_checkpoints():
-                sem.green_acquire()
-            return "kept"
-
-        thread = eventlet.spawn(grab)
-        eventlet.sleep(0)  # the greenthread took a permit and yielded in its checkpoint
-        assert sem.value == kind.capacity - 1
-        thread.kill()
-        assert sem.value == kind.capacity
-
-    run("eventlet", body)
 
 
 # --- the factory table (§4.1) -------------------------------------------------------------------------------
