@@ -10,7 +10,9 @@ to that thread and are torn down with it; nothing is monkey-patched.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
+import pickle
 import random
 import subprocess
 import sys
@@ -631,6 +633,18 @@ KINDS = [
     Kind("CapacityLimiter(3)", lambda: CapacityLimiter(3), CapacityLimiter, 3, LIMITERS),
     Kind("RCapacityLimiter(2)", lambda: RCapacityLimiter(2), RCapacityLimiter, 2, LIMITERS, level=2),
 ]
+
+
+# The ways a primitive is copied; ``clone(obj, how)`` copies it so.
+COPIES = ["copy", "deepcopy", *(f"pickle{protocol}" for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1))]
+
+
+def clone(obj: Any, how: str) -> Any:
+    if how == "copy":
+        return copy.copy(obj)
+    if how == "deepcopy":
+        return copy.deepcopy(obj)
+    return pickle.loads(pickle.dumps(obj, int(how.removeprefix("pickle"))))
 
 
 def kinds_of(family: Family) -> list[Kind]:

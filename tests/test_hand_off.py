@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ import pytest
 import harness
 from aiologic.lowlevel import current_async_task_ident, current_green_task_ident, enable_checkpoints
 from harness import (
+    COPIES,
     KINDS,
     LONG_IDS,
     LONG_TIMEOUTS,
@@ -32,6 +36,7 @@ from harness import (
     Task,
     acquire,
     acquire_at_random,
+    clone,
     gate_for,
     interrupt_green_waiter_at_hand_off,
     me,
@@ -579,3 +584,69 @@ def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind, green: str)
         assert kind.state(primitive) == kind.rest
 
     run(green, body)
+
+
+# --- the object ---------------------------------------------------------------------------------------------
+
+
+def test_object_model(kind: Kind) -> None:
+    """A slotted, weak-referenceable object of the public class, equal only to itself, with no plain
+    ``acquire()`` (nor what else its family lacks), not awaitable; true when held (a semaphore always is)."""
+    primitive = kind.create()
+    assert type(primitive) is kind.cls and kind.cls.__module__ == "aiologic"
+    assert weakref.ref(primitive)() is primitive
+    with pytest.raises(AttributeError):
+        primitive.anything = 1
+    assert not hasattr(primitive, "__dict__")
+    other = kind.create()
+    assert primitive == primitive and primitive != other and len({primitive, other, primitive}) == 2
+    assert [name for name in kind.family.absent if hasattr(primitive, name)] == []
+    assert bool(primitive) is kind.family.truthy_when_free
+    others = Hog(primitive, kind.capacity)
+    assert bool(primitive) is True and kind.free(primitive) == 0
+    others.release_all()
+    assert bool(primitive) is kind.family.truthy_when_free
+
+
+@asynccontextmanager
+async def entered(t: Task, primitive: Any) -> AsyncIterator[Any]:
+    """``with primitive`` in green bodies, ``async with primitive`` in async ones; yields what it returned."""
+    if t.green:
+        with primitive as value:
+            yield value
+    else:
+        async with primitive as value:
+            yield value
+
+
+def test_context_managers_return_the_primitive_and_release(kind: Kind, library: str) -> None:
+    """``with``/``async with`` returns the primitive itself and holds a unit inside; leaving, also by an
+    exception, releases it."""
+
+    async def body(t: Task) -> None:
+        primitive = kind.create()
+        async with entered(t, primitive) as value:
+            assert value is primitive and kind.free(primitive) == kind.capacity - 1
+            assert kind.holds(t, primitive) == kind.owning(True)
+        assert kind.state(primitive) == kind.rest
+        with pytest.raises(KeyError):
+            async with entered(t, primitive):
+                raise KeyError
+        assert kind.state(primitive) == kind.rest
+
+    run(library, body)
+
+
+@pytest.mark.parametrize("how", COPIES)
+def test_copies_are_fresh(kind: Kind, how: str) -> None:
+    """A copy (``copy``, ``deepcopy``, pickling) is a new primitive of the same class that nobody holds or
+    waits for; the original keeps its holder."""
+    primitive = kind.create()
+    assert primitive.green_acquire(*kind.count)
+    fresh = clone(primitive, how)
+    assert type(fresh) is kind.cls and fresh is not primitive
+    assert kind.state(fresh) == kind.rest and bool(fresh) is kind.family.truthy_when_free
+    assert fresh.green_acquire(blocking=False)  # its own state: the original is still held
+    held = (kind.capacity - 1, 0, kind.owning({current_green_task_ident(): kind.level}))
+    assert kind.state(primitive) == held
+    primitive.green_release(*kind.count)

@@ -1,19 +1,16 @@
 """Capacity limiters (spec §5): ``CapacityLimiter`` and the reentrant ``RCapacityLimiter``.
 
-The behaviour both share (a limit on borrowers, FIFO hand-off, timeouts, cancellation safety, checkpoints,
-the object model) is written once against the ``kind`` fixture; borrowers, ownership errors and the levels of
-``RCapacityLimiter`` follow.
+What limiters share with locks and semaphores (hand-off, timeouts, cancellation safety, checkpoints, the
+object model) is in test_hand_off.py. Here: the limit on borrowers and when a waiter shows among them, written
+against the ``kind`` fixture, then borrowers, ownership errors, the levels of ``RCapacityLimiter`` and reprs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import pickle
 import re
 import threading
 import types
-import weakref
 from typing import Any
 
 import pytest
@@ -389,6 +386,10 @@ def test_reprs(cls: type[CapacityLimiter]) -> None:
     assert re.fullmatch(rf"<aiologic\.{name}\(1\) at {ADDRESS} \[available_tokens=1\]>", repr(cls()))
 
 
+def test_hierarchy() -> None:
+    assert issubclass(RCapacityLimiter, CapacityLimiter)
+
+
 class MyLimiter(CapacityLimiter):
     __slots__ = ()
 
@@ -397,59 +398,3 @@ def test_repr_of_subclass_names_the_subclass() -> None:
     assert re.fullmatch(
         rf"<test_limiters\.MyLimiter\(3\) at {ADDRESS} \[available_tokens=3\]>", repr(MyLimiter(3))
     )
-
-
-def test_object_model(kind: Kind) -> None:
-    limiter = kind.create()
-    assert kind.cls.__module__ == "aiologic" and issubclass(RCapacityLimiter, CapacityLimiter)
-    assert weakref.ref(limiter)() is limiter
-    with pytest.raises(AttributeError):
-        limiter.anything = 1  # type: ignore[attr-defined]
-    assert not hasattr(limiter, "__dict__")
-    other = kind.create()
-    assert limiter == limiter and limiter != other and len({limiter, other, limiter}) == 2
-    assert not hasattr(limiter, "acquire") and not hasattr(limiter, "release")
-    assert not hasattr(limiter, "__await__")
-    assert not limiter
-    limiter.green_acquire()
-    assert limiter
-    limiter.green_release()
-    assert not limiter
-
-
-def test_context_managers_return_the_limiter(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        limiter = kind.create()
-        if t.green:
-            with limiter as entered:
-                assert entered is limiter and limiter.green_borrowed()
-            with pytest.raises(KeyError), limiter:
-                raise KeyError
-        else:
-            async with limiter as entered:
-                assert entered is limiter and limiter.async_borrowed()
-            with pytest.raises(KeyError):
-                async with limiter:
-                    raise KeyError
-        assert not limiter.borrowers and limiter.available_tokens == kind.capacity
-
-    run(library, body)
-
-
-@pytest.mark.parametrize(
-    "how", ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
-)
-def test_copies_are_fresh(kind: Kind, how: str) -> None:
-    limiter = kind.create()
-    limiter.green_acquire()
-    if how == "copy":
-        fresh = copy.copy(limiter)
-    elif how == "deepcopy":
-        fresh = copy.deepcopy(limiter)
-    else:
-        fresh = pickle.loads(pickle.dumps(limiter, int(how.removeprefix("pickle"))))
-    assert type(fresh) is kind.cls and fresh is not limiter
-    assert fresh.total_tokens == kind.capacity and fresh.available_tokens == kind.capacity
-    assert not fresh.borrowers and fresh.waiting == 0 and not fresh
-    assert limiter.green_borrowed()
-    limiter.green_release()

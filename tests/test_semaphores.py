@@ -1,8 +1,8 @@
 """Semaphores (spec §4): ``Semaphore``, ``BoundedSemaphore``, ``BinarySemaphore``, ``BoundedBinarySemaphore``.
 
-The behaviour the four classes share (a limit on holders, FIFO hand-off, timeouts, cancellation safety,
-checkpoints, the object model) is written once against the ``kind`` fixture; the factory table, release rules
-and reprs of §4 follow.
+What semaphores share with locks and capacity limiters (hand-off, timeouts, cancellation safety, checkpoints,
+the object model) is in test_hand_off.py. Here: the limit on holders and releases without ownership, written
+against the ``kind`` fixture, then the factory table, release rules, reprs and copies of §4.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import copy
 import pickle
 import re
 import threading
-import weakref
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -21,12 +19,14 @@ from aiologic import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, 
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
+    COPIES,
     MIX,
     SEMAPHORES,
     Kind,
     Running,
     Task,
     acquire,
+    clone,
     contend_across_worlds,
     kinds_of,
     release,
@@ -94,7 +94,8 @@ def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, li
 
 @pytest.mark.parametrize("green", ["gevent", "eventlet"])
 def test_green_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind, green: str) -> None:
-    """gevent/eventlet: ``timeout=0`` yields to the hub once; a release the hub runs in that turn wins."""
+    """gevent/eventlet: ``timeout=0`` yields to the hub once; a release the hub runs in that turn wins (a
+    semaphore has no owner, so the hub itself can release it)."""
 
     async def body(t: Task) -> None:
         sem = kind.create()
@@ -365,55 +366,10 @@ def test_repr_counts_waiters() -> None:
     assert re.fullmatch(rf"<aiologic\.Semaphore\(0\) at {ADDRESS} \[value=0, waiting=0\]>", repr(sem))
 
 
-def test_object_model(kind: Kind) -> None:
-    sem = kind.create()
-    assert type(sem) is kind.cls and kind.cls.__module__ == "aiologic"
-    assert weakref.ref(sem)() is sem
-    with pytest.raises(AttributeError):
-        sem.anything = 1  # type: ignore[attr-defined]
-    assert not hasattr(sem, "__dict__")
-    other = kind.create()
-    assert sem == sem and sem != other and len({sem, other, sem}) == 2
-    # No plain acquire(), no locked(), no __bool__ (always truthy), not awaitable.
-    assert not hasattr(sem, "acquire") and not hasattr(sem, "locked") and not hasattr(sem, "__await__")
-    drain(sem)
-    assert bool(sem) is True and sem.value == 0
-
-
 def test_hierarchy() -> None:
     assert BoundedSemaphore.__bases__ == (Semaphore,)
     assert BinarySemaphore.__bases__ == (Semaphore,)
     assert BoundedBinarySemaphore.__bases__ == (BinarySemaphore, BoundedSemaphore)
-
-
-def test_context_managers_return_the_semaphore(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        if t.green:
-            with sem as entered:
-                assert entered is sem and sem.value == kind.capacity - 1
-            with pytest.raises(KeyError), sem:
-                raise KeyError
-        else:
-            async with sem as entered:
-                assert entered is sem and sem.value == kind.capacity - 1
-            with pytest.raises(KeyError):
-                async with sem:
-                    raise KeyError
-        assert sem.value == kind.capacity
-
-    run(library, body)
-
-
-COPIES = ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
-
-
-def clone(obj: Any, how: str) -> Any:
-    if how == "copy":
-        return copy.copy(obj)
-    if how == "deepcopy":
-        return copy.deepcopy(obj)
-    return pickle.loads(pickle.dumps(obj, int(how.removeprefix("pickle"))))
 
 
 @pytest.mark.parametrize("how", COPIES)
@@ -429,8 +385,11 @@ def clone(obj: Any, how: str) -> Any:
     ],
     ids=["S(3)", "S(0)", "BS(2,5)", "BS(3)", "BinS()", "BBS(0,1)"],
 )
-def test_copies_are_fresh(make: Callable[[], Semaphore], initial: int, maximum: int | None, how: str) -> None:
-    """A copy is built from the constructor arguments: taken permits and waiters are not carried over."""
+def test_copies_keep_the_constructor_arguments(
+    make: Callable[[], Semaphore], initial: int, maximum: int | None, how: str
+) -> None:
+    """A copy is built from the constructor arguments (its class, ``initial_value`` and ``max_value``): taken
+    or extra permits and waiters are not carried over."""
     sem = make()
     if maximum is None:
         sem.release()  # an unbounded one may even hold an extra permit
