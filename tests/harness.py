@@ -301,6 +301,7 @@ class _GreenCancelScope(_Scope):
 async def _curio_cancel_when(gate: Any) -> Any:
     scope = _Scope()
     target = await curio.current_task()
+    # curio cancels a task once: it ignores any later cancel() of the same task, so one per curio task.
     interruption = curio.TaskCancelled("cancel_when")
 
     async def watch() -> None:
