@@ -10,7 +10,9 @@ to that thread and are torn down with it; nothing is monkey-patched.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
+import pickle
 import random
 import subprocess
 import sys
@@ -39,6 +41,16 @@ with warnings.catch_warnings():
     import eventlet
     import eventlet.hubs
 
+from aiologic import (
+    BinarySemaphore,
+    BoundedBinarySemaphore,
+    BoundedSemaphore,
+    CapacityLimiter,
+    Lock,
+    RCapacityLimiter,
+    RLock,
+    Semaphore,
+)
 from aiologic.lowlevel import (
     create_async_event,
     create_green_event,
@@ -140,13 +152,32 @@ class Task:
 
         The block's exit swallows the interruption; ``scope.cancelled`` tells whether it happened.
         """
+        return self._interrupted(seconds, _GreenTimeoutScope, _curio_scope, _anyio_scope)
+
+    def cancel_when(self, gate: Any) -> AbstractAsyncContextManager[Any]:
+        """An ``async with`` block interrupted from outside once ``gate`` (from :func:`gate_for`) is set, by
+        whichever thread sets it: so the test, not a timer, picks the moment.
+
+        A sibling greenlet or task waits for the gate, then interrupts the block the library's own way (gevent
+        and eventlet throw into the greenlet, curio cancels the task, asyncio and trio cancel a scope). The
+        block's exit swallows the interruption; ``scope.cancelled`` tells whether it happened.
+        """
+        return self._interrupted(gate, _GreenCancelScope, _curio_cancel_when, _anyio_cancel_when)
+
+    def _interrupted(
+        self,
+        when: Any,
+        on_green: Callable[[str, Any], AbstractAsyncContextManager[Any]],
+        on_curio: Callable[[Any], AbstractAsyncContextManager[Any]],
+        on_anyio: Callable[[Any], AbstractAsyncContextManager[Any]],
+    ) -> AbstractAsyncContextManager[Any]:
         if self.library in ("gevent", "eventlet"):
-            return _GreenTimeoutScope(self.library, seconds)
+            return on_green(self.library, when)
         if self.library == "curio":
-            return _curio_scope(seconds)
+            return on_curio(when)
         if self.library == "threading":
             raise RuntimeError("threads cannot be interrupted from outside")
-        return _anyio_scope(seconds)
+        return on_anyio(when)
 
 
 def _green_gather(library: str, bodies: tuple[Callable[[Task], Coroutine[Any, Any, Any]], ...]) -> list[Any]:
@@ -232,6 +263,84 @@ async def _anyio_scope(seconds: float) -> Any:
     with anyio.move_on_after(seconds) as cancel_scope:
         yield scope
     scope.cancelled = cancel_scope.cancelled_caught
+
+
+class _Interruption(BaseException):
+    """What :meth:`Task.cancel_when` throws into a greenlet."""
+
+
+class _GreenCancelScope(_Scope):
+    def __init__(self, library: str, gate: Any) -> None:
+        self._library = library
+        self._gate = gate
+        self._interruption = _Interruption()
+
+    def __aenter__(self) -> Any:
+        import greenlet
+
+        target = greenlet.getcurrent()
+
+        def watch() -> None:
+            if not self._gate.wait():
+                return
+            if self._library == "gevent":
+                gevent.kill(target, self._interruption)  # thrown from the hub
+            else:
+                eventlet.greenthread.kill(target, self._interruption)
+
+        self._watcher = (gevent if self._library == "gevent" else eventlet).spawn(watch)
+        return _Done(self)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._watcher.kill()  # no-op once it fired
+        self.cancelled = exc is self._interruption
+        return _Done(self.cancelled)
+
+
+@asynccontextmanager
+async def _curio_cancel_when(gate: Any) -> Any:
+    scope = _Scope()
+    target = await curio.current_task()
+    # curio cancels a task once: it ignores any later cancel() of the same task, so one per curio task.
+    interruption = curio.TaskCancelled("cancel_when")
+
+    async def watch() -> None:
+        if await gate:
+            await target.cancel(exc=interruption, blocking=False)
+
+    watcher = await curio.spawn(watch, daemon=True)
+    try:
+        yield scope
+    except curio.TaskCancelled as exc:
+        if exc is not interruption:
+            raise
+        scope.cancelled = True
+    finally:
+        await watcher.cancel()
+
+
+@asynccontextmanager
+async def _anyio_cancel_when(gate: Any) -> Any:
+    scope = _Scope()
+    error: BaseException | None = None
+    async with anyio.create_task_group() as group:
+        with anyio.CancelScope() as cancel_scope:
+
+            async def watch() -> None:
+                if await gate:
+                    cancel_scope.cancel()
+
+            group.start_soon(watch)
+            try:
+                yield scope
+            except BaseException as exc:  # raised after the group, so that trio does not wrap it in a group
+                if isinstance(exc, anyio.get_cancelled_exc_class()):
+                    raise  # the scope's own cancellation: the scope swallows it
+                error = exc
+        group.cancel_scope.cancel()  # the watcher, if the gate was never set
+    scope.cancelled = cancel_scope.cancelled_caught
+    if error is not None:
+        raise error
 
 
 def _run_here(library: str, body: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...]) -> Any:
@@ -405,35 +514,185 @@ class Interrupt(Exception):
 
 
 @dataclass(frozen=True)
+class Family:
+    """What tests written once for locks, semaphores and capacity limiters need to know about each family.
+
+    ``unit`` is what one holder has; ``free(p)`` counts the units nobody holds. ``holders(p)`` maps each
+    holder the primitive records (a lock's owner, a limiter's borrowers) to its level; a semaphore records
+    nobody, so its family has ``holders=None``, and ``holds=None`` too: ``holds`` names the ``green_*`` and
+    ``async_*`` methods by which a task asks whether it holds a unit. ``names_waiter_at_hand_off``: a waiter
+    shows in ``holders`` as soon as a release hands it the unit (a lock's owner changes right then), not only
+    once it resumes (a limiter's borrowers). ``truthy_when_free``: ``bool(p)`` of a primitive nobody holds
+    (it is true when held). ``absent``: attributes the family does not have.
+    """
+
+    unit: str
+    free: Callable[[Any], int]
+    holders: Callable[[Any], dict[tuple[str, int], int]] | None
+    holds: str | None
+    names_waiter_at_hand_off: bool
+    truthy_when_free: bool
+    absent: tuple[str, ...]
+
+
+LOCKS = Family(
+    unit="lock",
+    free=lambda lock: 0 if lock.locked() else 1,
+    holders=lambda lock: {} if lock.owner is None else {lock.owner: getattr(lock, "count", 1)},
+    holds="owned",
+    names_waiter_at_hand_off=True,
+    truthy_when_free=False,
+    absent=("acquire", "release", "__await__"),
+)
+SEMAPHORES = Family(
+    unit="permit",
+    free=lambda semaphore: semaphore.value,
+    holders=None,
+    holds=None,
+    names_waiter_at_hand_off=False,
+    truthy_when_free=True,
+    absent=("acquire", "locked", "__bool__", "__await__"),
+)
+LIMITERS = Family(
+    unit="token",
+    free=lambda limiter: limiter.available_tokens,
+    holders=lambda limiter: dict(limiter.borrowers),
+    holds="borrowed",
+    names_waiter_at_hand_off=False,
+    truthy_when_free=False,
+    absent=("acquire", "release", "locked", "__await__"),
+)
+
+
+@dataclass(frozen=True)
 class Kind:
-    """One way to make a primitive under test, and what it holds at most."""
+    """One way to make a primitive under test: its class, how many units it has, its family, and how deep a
+    holder takes it (``level``, for the reentrant kinds). The methods read the primitive through the family,
+    so that one test serves every kind."""
 
     name: str
     create: Callable[[], Any]
     cls: type[Any]
     capacity: int
+    family: Family
+    level: int = 1  # the level a test takes at once: 2 for a reentrant kind
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def count(self) -> tuple[int, ...]:
+        """What a test passes to acquire and release to take ``level``: nothing for a kind without levels."""
+        return () if self.level == 1 else (self.level,)
+
+    @property
+    def names_holders(self) -> bool:
+        return self.family.holders is not None
+
+    def owning(self, value: Any) -> Any:
+        """``value`` where the primitive records its holders; ``None`` (nobody recorded) for a semaphore."""
+        return value if self.names_holders else None
+
+    def free(self, primitive: Any) -> int:
+        return self.family.free(primitive)
+
+    def holders(self, primitive: Any) -> dict[tuple[str, int], int] | None:
+        return None if self.family.holders is None else self.family.holders(primitive)
+
+    def holds(self, t: Task, primitive: Any) -> bool | None:
+        """Whether ``t``'s task holds a unit, by the primitive's own ``*_owned``/``*_borrowed`` (``None``:
+        semaphores have no owners)."""
+        if self.family.holds is None:
+            return None
+        return getattr(primitive, f"{'green' if t.green else 'async'}_{self.family.holds}")()  # type: ignore[no-any-return]
+
+    def level_of(self, primitive: Any, ident: tuple[str, int]) -> int | None:
+        """The level the primitive records for ``ident`` (0: not a holder; ``None``: a semaphore)."""
+        holders = self.holders(primitive)
+        return None if holders is None else holders.get(ident, 0)
+
+    def state(self, primitive: Any) -> tuple[int, int, dict[tuple[str, int], int] | None]:
+        """``(free units, waiting, holders)``."""
+        return self.free(primitive), primitive.waiting, self.holders(primitive)
+
+    @property
+    def rest(self) -> tuple[int, int, dict[tuple[str, int], int] | None]:
+        """The ``state`` of a primitive nobody holds or waits for."""
+        return self.capacity, 0, self.owning({})
+
+
+KINDS = [
+    Kind("Lock()", Lock, Lock, 1, LOCKS),
+    Kind("RLock()", RLock, RLock, 1, LOCKS, level=2),
+    Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1, SEMAPHORES),
+    Kind("Semaphore(3)", lambda: Semaphore(3), Semaphore, 3, SEMAPHORES),
+    Kind("BoundedSemaphore(3)", lambda: BoundedSemaphore(3), BoundedSemaphore, 3, SEMAPHORES),
+    Kind("BinarySemaphore()", BinarySemaphore, BinarySemaphore, 1, SEMAPHORES),
+    Kind("BoundedBinarySemaphore()", BoundedBinarySemaphore, BoundedBinarySemaphore, 1, SEMAPHORES),
+    Kind("CapacityLimiter()", CapacityLimiter, CapacityLimiter, 1, LIMITERS),
+    Kind("RCapacityLimiter()", RCapacityLimiter, RCapacityLimiter, 1, LIMITERS, level=2),
+    Kind("CapacityLimiter(3)", lambda: CapacityLimiter(3), CapacityLimiter, 3, LIMITERS),
+    Kind("RCapacityLimiter(2)", lambda: RCapacityLimiter(2), RCapacityLimiter, 2, LIMITERS, level=2),
+]
+
+
+# The ways a primitive is copied; ``clone(obj, how)`` copies it so.
+COPIES = ["copy", "deepcopy", *(f"pickle{protocol}" for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1))]
+
+
+def clone(obj: Any, how: str) -> Any:
+    if how == "copy":
+        return copy.copy(obj)
+    if how == "deepcopy":
+        return copy.deepcopy(obj)
+    return pickle.loads(pickle.dumps(obj, int(how.removeprefix("pickle"))))
+
+
+def kinds_of(family: Family) -> list[Kind]:
+    return [kind for kind in KINDS if kind.family is family]
+
+
+class Hog:
+    """Threads that each take one unit of ``primitive`` and give it back on request (a limiter lends one token
+    per task, so the units a test wants held elsewhere are held by as many threads)."""
+
+    def __init__(self, primitive: Any, count: int) -> None:
+        self.primitive = primitive
+        self._stop = threading.Event()
+        self._holding = [threading.Event() for _ in range(count)]
+        self._threads = [
+            threading.Thread(target=self._hold, args=(event,), daemon=True) for event in self._holding
+        ]
+        for thread in self._threads:
+            thread.start()
+        for event in self._holding:
+            assert event.wait(10)
+        self.holders = {("threading", thread.ident): 1 for thread in self._threads}
+        """The holders a primitive that records them lists for these threads."""
+
+    def _hold(self, holding: threading.Event) -> None:
+        assert self.primitive.green_acquire(timeout=10)
+        holding.set()
+        self._stop.wait(30)
+        self.primitive.green_release()
+
+    def release_all(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
+
 
 def interrupt_green_waiter_at_hand_off(
-    acquire: Callable[..., bool],
-    release: Callable[[], None],
-    waiting: Callable[[], int],
-    handed: Callable[[Any], Any],
-    *,
-    hub_takes_first: bool = False,
-    after_second: Callable[[], Any] | None = None,
+    primitive: Any, handed: Callable[[Any], Any], after_second: Callable[[], Any]
 ) -> dict[str, Any]:
-    """gevent, called inside ``run("gevent", ...)``: greenlets G1 then G2 wait in ``acquire(timeout=10)``; one
-    hub callback calls ``release()`` and throws :class:`Interrupt` into G1, with no switch in between, so the
-    hand-off reaches G1 before it can resume.
+    """gevent, called inside ``run("gevent", ...)``: the hub takes a unit of ``primitive`` without waiting;
+    greenlets G1 then G2 wait in ``green_acquire(timeout=10)``; one hub callback calls ``green_release()`` and
+    throws :class:`Interrupt` into G1, with no switch in between, so the hand-off reaches G1 before it can
+    resume.
 
-    With ``hub_takes_first`` the hub itself takes what is released (``acquire(blocking=False)``) beforehand.
-    Returns what happened: ``handed`` (``handed(g1)`` right after the release), ``first`` (``"interrupted"``
-    when G1 propagated the interruption), ``second`` (G2's acquire) and, with ``after_second``, its value
-    (G2 then releases); with ``hub_takes_first``, ``hub_took_it``.
+    Returns what happened: ``hub_took_it``, ``handed`` (``handed(g1)`` right after the release), ``first``
+    (``"interrupted"`` when G1 propagated the interruption), ``second`` (G2's acquire), ``after_second`` (what
+    ``after_second()`` said in G2, which then releases) and ``g1``.
     """
     import greenlet
 
@@ -446,28 +705,26 @@ def interrupt_green_waiter_at_hand_off(
 
     def first() -> None:
         try:
-            results["first"] = acquire(timeout=10)
+            results["first"] = primitive.green_acquire(timeout=10)
         except Interrupt:
             results["first"] = "interrupted"
 
     def second() -> None:
-        results["second"] = acquire(timeout=10)
-        if after_second is not None:
-            results["after_second"] = after_second()
-            release()
+        results["second"] = primitive.green_acquire(timeout=10)
+        results["after_second"] = after_second()
+        primitive.green_release()
 
     def release_then_interrupt() -> None:
-        release()
+        primitive.green_release()
         results["handed"] = handed(g1)
         greenlet.greenlet.throw(g1, Interrupt)
 
-    if hub_takes_first:
-        in_hub(lambda: results.setdefault("hub_took_it", acquire(blocking=False)))
+    in_hub(lambda: results.setdefault("hub_took_it", primitive.green_acquire(blocking=False)))
     g1 = gevent.spawn(first)
     gevent.sleep(0)
     g2 = gevent.spawn(second)
     gevent.sleep(0)
-    assert waiting() == 2
+    assert primitive.waiting == 2
     in_hub(release_then_interrupt)
     gevent.joinall([g1, g2], timeout=10)
     results["g1"] = g1
@@ -481,16 +738,13 @@ def race_interruption_with_hand_off(
     *,
     seed: int,
     take: Callable[[int], None],
-    give: Callable[[], None],
-    settle: Callable[[], None] = lambda: None,
-    check: Callable[[Task, bool], None] = lambda t, got: None,
+    check: Callable[[Task, bool], None],
 ) -> list[bool]:
     """The main thread holds the last free unit of ``primitive``; a waiter on ``library`` is interrupted (its
-    own timeout, or an external cancellation) at about the moment the main thread gives it back, many times
+    own timeout, or an external cancellation) at about the moment the main thread releases it, many times
     over. ``take(round)`` takes the unit back at the start of every round, asserting that it got it: a unit
-    the race lost shows there. ``give()`` releases it; ``settle()`` runs once the round's waiter is done;
-    ``check(t, got)`` looks at the waiter's view before it releases what it got. Returns what each attempt
-    returned."""
+    the race lost shows there. ``check(t, got)`` looks at the waiter's view before it releases what it got.
+    Returns what each attempt returned."""
     rounds = 30
     held = [threading.Event() for _ in range(rounds)]
     ready = [threading.Event() for _ in range(rounds)]
@@ -521,9 +775,8 @@ def race_interruption_with_hand_off(
         held[index].set()
         assert ready[index].wait(10)
         threading.Event().wait(rng.uniform(0, 0.004))  # lands before, at or after the waiter's deadline
-        give()
+        primitive.green_release()
         assert finished[index].wait(10)
-        settle()
     outcomes: list[bool] = running.result()
     assert len(outcomes) == rounds
     return outcomes

@@ -19,7 +19,7 @@ import aiologic
 from aiologic import BusyResourceError, Condition
 from aiologic.lowlevel import current_green_task_ident
 from aiologic.meta import DEFAULT
-from harness import Running, Task, run, until, wait_until
+from harness import Running, Task, gate_for, run, until, wait_until
 
 # --- lock kinds ---------------------------------------------------------------------------------------------
 
@@ -1216,22 +1216,23 @@ def test_exception_inside_with_releases_the_lock(locked_kind: str, library: str)
 
 
 @pytest.mark.parametrize("kind", ["default", "Lock", "BinarySemaphore", "threading.RLock", "threading.Lock"])
-def test_cancelled_waiter_reacquires_the_lock_first(
-    kind: str, cancellable_library: str, request: pytest.FixtureRequest
-) -> None:
+def test_cancelled_waiter_reacquires_the_lock_first(kind: str, cancellable_library: str) -> None:
+    """A waiter cancelled while another task holds the lock leaves the condition's queue at once, but returns
+    (with the cancellation swallowed by its scope) only once it holds the lock again."""
     cv = make_condition(kind)
     released = threading.Event()
+    cancel = gate_for(cancellable_library)
 
     async def body(t: Task) -> tuple[bool, bool, bool, int]:
         async with holding(t, cv):
-            async with t.cancel_after(0.1) as scope:
+            async with t.cancel_when(cancel) as scope:
                 await wait(t, cv)
             return scope.cancelled, released.is_set(), holds(t, cv), cv.waiting
 
     waiter = Running(cancellable_library, body)
     wait_until(lambda: cv.waiting == 1)
     with cv:  # hold the lock while the cancellation arrives
-        assert cv.waiting == 1, "the cancellation came before the lock was taken (timing)"
+        cancel.set()
         wait_until(lambda: cv.waiting == 0)  # the cancelled waiter left the queue...
         if kind in REPARKING_KINDS:
             wait_until(lambda: cv.lock.waiting == 1)  # ...and queued for the lock
@@ -1241,27 +1242,27 @@ def test_cancelled_waiter_reacquires_the_lock_first(
 
 
 def test_notified_then_cancelled_waiter_passes_the_notification_on(
-    reparking_kind: str, cancellable_library: str, request: pytest.FixtureRequest
+    reparking_kind: str, cancellable_library: str
 ) -> None:
+    """A waiter notified and then cancelled while it waits for the lock hands its notification on to the next
+    waiter before the cancellation propagates, and still returns holding the lock."""
     cv = make_condition(reparking_kind)
+    cancel = gate_for(cancellable_library)
 
     async def cancelled_waiter(t: Task) -> tuple[bool, bool]:
         async with holding(t, cv):
-            async with t.cancel_after(0.1) as scope:
+            async with t.cancel_when(cancel) as scope:
                 await wait(t, cv)
             return scope.cancelled, holds(t, cv)
 
-    async def second_waiter(t: Task) -> tuple[bool, bool]:
-        await until(t, lambda: cv.waiting == 1)  # started early: its startup does not eat into the 0.1 s
-        return await wait_holding(t, cv, 10)
-
-    second = Running(cancellable_library, second_waiter)
     first = Running(cancellable_library, cancelled_waiter)
+    wait_until(lambda: cv.waiting == 1)
+    second = Running(cancellable_library, lambda t: wait_holding(t, cv, 10))
     wait_until(lambda: cv.waiting == 2)
     with cv:
         assert cv.notify() == 1  # only the first waiter is notified...
         assert (cv.waiting, cv.lock.waiting) == (1, 1)
-        # ...and is cancelled while it waits for the lock: it queues again to take the lock back
+        cancel.set()  # ...and is cancelled while it waits for the lock: it queues again to take the lock back
         wait_until(lambda: cv.lock.waiting == 2)
     assert first.result() == (True, True)
     assert cv.waiting == 0  # the first waiter notified the second before its cancellation propagated

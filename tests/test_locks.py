@@ -1,42 +1,34 @@
 """Locks (spec §6): ``Lock`` and ``RLock``, on every library and between libraries in different threads.
 
-The behaviour both locks share (mutual exclusion, FIFO hand-off, timeouts, cancellation safety, checkpoints,
-the object model) is written once against the ``kind`` fixture; ownership errors, the mixed deadlock check and
-the recursion levels of ``RLock`` follow.
+What locks share with semaphores and capacity limiters (hand-off, timeouts, cancellation safety, checkpoints,
+the object model) is in test_hand_off.py. Here: the owner's identity, reprs, mutual exclusion, ownership
+errors, the mixed deadlock check and the recursion levels of ``RLock``, written against the ``kind`` fixture
+where both locks share them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
-import pickle
 import re
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-import weakref
 from typing import Any
 
 import pytest
 
-import harness
 from aiologic import Lock, RLock
-from aiologic.lowlevel import create_green_event, current_green_task_ident, enable_checkpoints
+from aiologic.lowlevel import create_green_event, current_green_task_ident
 from harness import (
     ADDRESS,
-    LONG_IDS,
-    LONG_TIMEOUTS,
     MIX,
-    NAN,
     Running,
     Task,
     acquire,
-    acquire_at_random,
     contend_across_worlds,
-    interrupt_green_waiter_at_hand_off,
     me,
     release,
     run,
@@ -76,10 +68,6 @@ async def expected_ident(t: Task) -> tuple[str, int]:
     return ("asyncio", id(asyncio.current_task()))
 
 
-def levels(lock: Lock) -> int:
-    return lock.count if isinstance(lock, RLock) else 1
-
-
 # --- the object ---------------------------------------------------------------------------------------------
 
 
@@ -93,25 +81,6 @@ def test_owner_is_the_callers_identity(kind: type[Lock], library: str) -> None:
         assert lock.locked() and bool(lock) and owned(t, lock)
         release(t, lock)
         assert lock.owner is None and not lock.locked() and not lock and not owned(t, lock)
-
-    run(library, body)
-
-
-def test_context_managers_return_the_lock_and_release(kind: type[Lock], library: str) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-        if t.green:
-            with lock as entered:
-                assert entered is lock and lock.green_owned()
-            with pytest.raises(KeyError), lock:
-                raise KeyError
-        else:
-            async with lock as entered:
-                assert entered is lock and lock.async_owned()
-            with pytest.raises(KeyError):
-                async with lock:
-                    raise KeyError
-        assert not lock.locked() and lock.owner is None
 
     run(library, body)
 
@@ -143,47 +112,16 @@ def test_reprs(kind: type[Lock]) -> None:
     assert re.fullmatch(rf"<aiologic\.{name}\(\) at {ADDRESS} \[unlocked\]>", repr(lock))
 
 
+def test_hierarchy() -> None:
+    assert issubclass(RLock, Lock)
+
+
 class SubLock(Lock):
     __slots__ = ()
 
 
 def test_repr_of_subclass_names_the_subclass() -> None:
     assert re.fullmatch(rf"<test_locks\.SubLock\(\) at {ADDRESS} \[unlocked\]>", repr(SubLock()))
-
-
-def test_object_model(kind: type[Lock]) -> None:
-    lock = kind()
-    assert kind.__module__ == "aiologic"
-    assert issubclass(RLock, Lock)
-    assert weakref.ref(lock)() is lock
-    with pytest.raises(AttributeError):
-        lock.anything = 1  # type: ignore[attr-defined]
-    assert not hasattr(lock, "__dict__")
-    other = kind()
-    assert lock == lock and lock != other and len({lock, other, lock}) == 2
-    # No plain acquire()/release(), and a lock is not awaitable (§1.5, §6.1).
-    assert not hasattr(lock, "acquire") and not hasattr(lock, "release")
-    assert not hasattr(lock, "__await__")
-
-
-@pytest.mark.parametrize(
-    "how", ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
-)
-def test_copies_are_fresh_locks(kind: type[Lock], how: str) -> None:
-    lock = kind()
-    lock.green_acquire()
-    if kind is RLock:
-        lock.green_acquire(2)
-    if how == "copy":
-        clone = copy.copy(lock)
-    elif how == "deepcopy":
-        clone = copy.deepcopy(lock)
-    else:
-        clone = pickle.loads(pickle.dumps(lock, int(how.removeprefix("pickle"))))
-    assert type(clone) is kind and clone is not lock
-    assert not clone.locked() and clone.owner is None and clone.waiting == 0
-    assert clone.green_acquire(blocking=False)  # its own state: the original is still held
-    assert lock.locked() and lock.green_owned()
 
 
 # --- mutual exclusion and hand-off --------------------------------------------------------------------------
@@ -205,366 +143,7 @@ def test_mutual_exclusion_across_threads_loops_and_greenlets(kind: type[Lock]) -
     assert not lock.locked() and lock.owner is None and lock.waiting == 0
 
 
-def test_hand_off_to_waiter_in_another_thread(kind: type[Lock], library: str, other_library: str) -> None:
-    """The owner runs on ``other_library`` in one thread, the waiter on ``library`` in another.
-
-    When ``release()`` returns, the lock already belongs to the waiter (it stays locked, ``owner`` names the
-    waiter, an ``RLock`` has the waiter's level) and the former owner cannot take it back with a
-    non-blocking attempt.
-    """
-    lock = kind()
-    held, go, checked = threading.Event(), threading.Event(), threading.Event()
-    level = (2,) if kind is RLock else ()
-
-    async def owner(t: Task) -> tuple[Any, ...]:
-        assert await acquire(t, lock) is True
-        held.set()
-        assert go.wait(10)
-        release(t, lock)
-        snapshot = (lock.owner, lock.locked(), lock.waiting, levels(lock))
-        barged = await acquire(t, lock, blocking=False)
-        return snapshot, barged
-
-    async def waiter(t: Task) -> tuple[bool, tuple[str, int], Any]:
-        ok = await acquire(t, lock, *level, timeout=10)
-        seen = lock.owner
-        assert checked.wait(10)
-        release(t, lock, *level)
-        return ok, me(t), seen
-
-    owning = Running(other_library, owner)
-    assert held.wait(10)
-    waiting = Running(library, waiter)
-    wait_until(lambda: lock.waiting == 1)
-    go.set()
-    snapshot, barged = owning.result()
-    checked.set()
-    ok, ident, seen = waiting.result()
-    assert ok is True and seen == ident
-    assert snapshot == (ident, True, 0, 2 if kind is RLock else 1)
-    assert barged is False
-    assert not lock.locked() and lock.owner is None
-
-
-def test_fifo_hand_off_alternating_worlds(kind: type[Lock], library: str) -> None:
-    """Waiters of ``library``, asyncio and plain threads queue in turn and get the lock in that order."""
-    lock = kind()
-    worlds = [library, "asyncio", library, "threading", library]
-    order: list[int] = []
-    gate = threading.Event()
-
-    async def waiter(t: Task, index: int) -> bool:
-        ok = await acquire(t, lock, timeout=10)
-        order.append(index)
-        if index == len(worlds) - 1:
-            assert gate.wait(10)
-        release(t, lock)
-        return ok
-
-    lock.green_acquire()
-    runners = []
-    for index, world in enumerate(worlds):
-        runners.append(Running(world, waiter, index))
-        wait_until(lambda index=index: lock.waiting == index + 1)
-    lock.green_release()
-    assert lock.locked() and lock.owner is not None
-    assert lock.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
-    gate.set()
-    assert [runner.result() for runner in runners] == [True] * len(worlds)
-    assert order == list(range(len(worlds)))
-    assert not lock.locked() and lock.waiting == 0
-
-
-def test_any_identity_waits_for_another_holder_in_the_same_thread(kind: type[Lock], library: str) -> None:
-    """Ownership (and an RLock's reentrancy) is per identity: a sibling task or greenlet must wait."""
-
-    async def body(t: Task) -> list[Any]:
-        lock = kind()
-        holding, done = t.create_event(), t.create_event()
-
-        async def holder(t: Task) -> bool:
-            assert await acquire(t, lock)
-            holding.set()
-            await t.wait(done, 10)
-            release(t, lock)
-            return True
-
-        async def sibling(t: Task) -> tuple[bool, bool, int]:
-            assert await t.wait(holding, 10)
-            attempts = (await acquire(t, lock, blocking=False), await acquire(t, lock, timeout=0.01))
-            waiting = lock.waiting
-            done.set()
-            return attempts[0], attempts[1], waiting
-
-        return await t.gather(holder, sibling)
-
-    assert run(library, body) == [True, (False, False, 0)]
-
-
 # --- timeouts -----------------------------------------------------------------------------------------------
-
-
-def test_contended_timeouts_and_non_blocking(kind: type[Lock], library: str) -> None:
-    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
-    lock = kind()
-    lock.green_acquire()
-
-    async def body(t: Task) -> None:
-        assert await acquire(t, lock, blocking=False) is False
-        assert await acquire(t, lock, blocking=False, timeout=-1) is False
-        assert await acquire(t, lock, blocking=False, timeout=NAN) is False
-        assert await acquire(t, lock, timeout=0) is False
-        assert lock.waiting == 0
-        start = time.monotonic()
-        assert await acquire(t, lock, timeout=0.02) is False
-        assert time.monotonic() - start >= 0.01
-        assert lock.waiting == 0
-        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
-            await acquire(t, lock, timeout=-1)
-        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
-            await acquire(t, lock, timeout=NAN)
-        assert lock.waiting == 0
-        assert not owned(t, lock)
-
-    run(library, body)
-    assert lock.green_owned() and lock.waiting == 0
-    lock.green_release()
-    assert not lock.locked()
-
-
-def test_bad_timeouts_pass_on_the_fast_path(kind: type[Lock], library: str) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
-            assert await acquire(t, lock, **kwargs) is True
-            release(t, lock)
-        assert not lock.locked()
-
-    run(library, body)
-
-
-@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
-def test_long_timeouts_wait_for_release(
-    kind: type[Lock], library: str, timeout: Any, request: pytest.FixtureRequest
-) -> None:
-    lock = kind()
-    lock.green_acquire()
-    left = threading.Event()
-
-    async def body(t: Task) -> bool:
-        try:
-            ok = await acquire(t, lock, timeout=timeout)
-        finally:
-            left.set()
-        release(t, lock)
-        return ok
-
-    waiter = Running(library, body)
-    wait_until(lambda: lock.waiting == 1 or left.is_set())
-    if timeout == 3e6:
-        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
-    lock.green_release()
-    assert waiter.result() is True
-    assert not lock.locked()
-
-
-def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: type[Lock]) -> None:
-    """asyncio: ``timeout=0`` still yields once, and a hand-off delivered during that turn wins (§1.4)."""
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        go = asyncio.Event()
-
-        async def holder() -> None:
-            await lock.async_acquire()
-            await go.wait()
-            lock.async_release()
-
-        task = asyncio.create_task(holder())
-        await asyncio.sleep(0)
-        assert lock.locked()
-        go.set()  # the holder runs in the very turn the zero-timeout acquire yields
-        assert await lock.async_acquire(timeout=0) is True
-        assert lock.async_owned()
-        lock.async_release()
-        await task
-        # Without a wake-up in that turn, timeout=0 fails.
-        go = asyncio.Event()
-        task = asyncio.create_task(holder())
-        await asyncio.sleep(0)
-        assert await lock.async_acquire(timeout=0) is False
-        go.set()
-        await task
-        assert not lock.locked()
-
-    run("asyncio", body)
-
-
-# --- cancellation -------------------------------------------------------------------------------------------
-
-
-def test_cancelled_waiter_leaves_the_queue(kind: type[Lock], cancellable_library: str) -> None:
-    lock = kind()
-    lock.green_acquire()
-
-    async def body(t: Task) -> None:
-        ok = None
-        async with t.cancel_after(0.02) as scope:
-            ok = await acquire(t, lock)
-        assert scope.cancelled and ok is None
-        assert lock.waiting == 0 and not owned(t, lock)
-
-    run(cancellable_library, body)
-    assert lock.green_owned()
-    lock.green_release()
-    assert not lock.locked() and lock.green_acquire(blocking=False)
-
-
-def test_cancel_after_release(kind: type[Lock]) -> None:
-    """asyncio: the lock was handed to W1, then W1 is cancelled before it resumes: W1 raises
-    ``CancelledError`` and passes the lock on to W2."""
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        await lock.async_acquire()
-        second: list[bool] = []
-
-        async def w2() -> None:
-            assert await lock.async_acquire(timeout=10)
-            second.append(lock.async_owned())
-            lock.async_release()
-
-        first = asyncio.create_task(lock.async_acquire())
-        while lock.waiting < 1:
-            await asyncio.sleep(0)
-        other = asyncio.create_task(w2())
-        while lock.waiting < 2:
-            await asyncio.sleep(0)
-        lock.async_release()
-        assert lock.owner == ("asyncio", id(first))  # handed over at release time
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        await other
-        assert second == [True]
-        assert not lock.locked() and lock.owner is None and lock.waiting == 0
-        # With nobody behind it, the cancelled waiter returns the lock to the free state.
-        await lock.async_acquire()
-        first = asyncio.create_task(lock.async_acquire())
-        while lock.waiting < 1:
-            await asyncio.sleep(0)
-        lock.async_release()
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert not lock.locked() and lock.owner is None
-
-    run("asyncio", body)
-
-
-def test_cancel_after_release_trio_completes_the_wait(kind: type[Lock]) -> None:
-    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        await lock.async_acquire()
-        results: dict[str, Any] = {}
-
-        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-            with trio.CancelScope() as scope:
-                task_status.started(scope)
-                results["ok"] = await lock.async_acquire()
-                results["owned"] = lock.async_owned()
-                lock.async_release()
-            results["cancelled_caught"] = scope.cancelled_caught
-
-        async def second() -> None:
-            results["second"] = await lock.async_acquire(timeout=10)
-            lock.async_release()
-
-        async with trio.open_nursery() as nursery:
-            scope = await nursery.start(first)
-            await trio.testing.wait_all_tasks_blocked()
-            nursery.start_soon(second)
-            await trio.testing.wait_all_tasks_blocked()
-            assert lock.waiting == 2
-            lock.async_release()
-            scope.cancel()
-        assert results == {"ok": True, "owned": True, "cancelled_caught": False, "second": True}
-        assert not lock.locked()
-
-    run("trio", body)
-
-
-def race_interruption_with_hand_off(kind: type[Lock], library: str, interrupt: str) -> list[bool]:
-    """The main thread holds the lock; a waiter on ``library`` is interrupted (its own timeout, or an external
-    cancellation) at about the moment the main thread hands it the lock, many times over. Whoever wins, the
-    lock is never lost: after each round the main thread gets it back."""
-    lock = kind()
-
-    def take(index: int) -> None:
-        assert lock.green_acquire(timeout=5) is True, f"round {index}: the lock was lost"
-
-    def check(t: Task, got: bool) -> None:
-        if got:
-            assert owned(t, lock)
-
-    outcomes = harness.race_interruption_with_hand_off(
-        lock, library, interrupt, seed=7, take=take, give=lock.green_release, check=check
-    )
-    assert not lock.locked() and lock.owner is None and lock.waiting == 0
-    return outcomes
-
-
-def test_timeout_at_hand_off_never_loses_the_lock(kind: type[Lock], library: str) -> None:
-    race_interruption_with_hand_off(kind, library, "timeout")
-
-
-def test_cancel_at_hand_off_never_loses_the_lock(kind: type[Lock], cancellable_library: str) -> None:
-    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: type[Lock]) -> None:
-    """gevent: the lock is handed to G1 and, before G1 can resume, an exception is thrown into it: G1
-    propagates it and passes the lock on to G2, which was queued behind it.
-
-    The hub itself owns the lock (it takes it without waiting), so that one hub callback can release it and
-    interrupt G1 with no switch in between.
-    """
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        results = interrupt_green_waiter_at_hand_off(
-            lock.green_acquire,
-            lock.green_release,
-            lambda: lock.waiting,
-            lambda g1: lock.owner == ("gevent", id(g1)),
-            hub_takes_first=True,
-            after_second=lock.green_owned,
-        )
-        del results["g1"]
-        assert results == {
-            "hub_took_it": True,
-            "handed": True,
-            "first": "interrupted",
-            "second": True,
-            "after_second": True,
-        }
-        assert not lock.locked() and lock.waiting == 0
-
-    run("gevent", body)
-
-
-def test_lock_survives_random_timeouts_and_cancellations(kind: type[Lock]) -> None:
-    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
-    mutual exclusion holds throughout and the lock ends free with nobody queued."""
-    lock = kind()
-    state = acquire_at_random(lock)
-    assert state["peak"] == 1 and state["inside"] == 0 and state["acquired"] > 0
-    assert not lock.locked() and lock.owner is None and lock.waiting == 0
-    assert lock.green_acquire(blocking=False)
 
 
 def test_timed_out_waits_start_no_threads(library: str) -> None:
@@ -596,96 +175,6 @@ def test_timed_out_waits_start_no_threads(library: str) -> None:
     assert peak[0] <= baseline + 1  # the sampler itself
     assert lock.waiting == 0 and lock.green_owned()
     lock.green_release()
-
-
-# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
-
-
-def test_asyncio_fast_path_does_not_yield(kind: type[Lock]) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-        coro = lock.async_acquire()
-        with pytest.raises(StopIteration) as stop:
-            coro.send(None)  # completes without ever suspending
-        assert stop.value.value is True and lock.async_owned()
-        lock.async_release()
-
-    run("asyncio", body)
-
-
-def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: type[Lock]) -> None:
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        lock = kind()
-        with trio.testing.assert_checkpoints():
-            assert await lock.async_acquire()
-        lock.async_release()
-        with trio.CancelScope() as scope:
-            scope.cancel()
-            with trio.testing.assert_no_checkpoints():
-                assert await lock.async_acquire(blocking=False)  # no checkpoint, so no cancellation
-            lock.async_release()
-            await lock.async_acquire()  # taken, then the checkpoint raises: it must be given back
-            pytest.fail("the cancelled checkpoint did not raise")
-        assert scope.cancelled_caught
-        assert not lock.locked() and lock.owner is None
-
-    run("trio", body)
-
-
-def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: type[Lock]) -> None:
-    async def body(t: Task) -> None:
-        lock = kind()
-
-        async def grab() -> None:
-            with enable_checkpoints():
-                await lock.async_acquire()
-
-        task = asyncio.create_task(grab())
-        await asyncio.sleep(0)  # the task took the lock and now sits in the checkpoint
-        assert lock.owner == ("asyncio", id(task))
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert not lock.locked() and lock.owner is None
-
-    run("asyncio", body)
-
-
-@pytest.mark.parametrize("green", ["gevent", "eventlet"])
-def test_green_enabled_checkpoint_interrupted_gives_back(kind: type[Lock], green: str) -> None:
-    """With green checkpoints enabled, a free acquire yields once; an exception thrown in there (the greenlet
-    is killed) must not leave the lock taken."""
-
-    async def body(t: Task) -> None:
-        lock = kind()
-
-        def grab() -> str:
-            with enable_checkpoints():
-                lock.green_acquire()
-            return "kept"
-
-        if green == "gevent":
-            import gevent
-            import greenlet
-
-            glet = gevent.spawn(grab)
-            # Runs in the hub right after the greenlet parked in its checkpoint: throw into it there.
-            gevent.get_hub().loop.run_callback(lambda: greenlet.greenlet.throw(glet, greenlet.GreenletExit))
-            gevent.sleep(0)
-            assert glet.dead and glet.value is not None and glet.value != "kept"
-        else:
-            import eventlet
-
-            thread = eventlet.spawn(grab)
-            eventlet.sleep(0)  # the greenthread took the lock and yielded in its checkpoint
-            assert lock.locked()
-            thread.kill()  # raises GreenletExit in it at once
-        assert not lock.locked() and lock.owner is None
-
-    run(green, body)
 
 
 # --- ownership errors (§6.1) --------------------------------------------------------------------------------

@@ -1,56 +1,41 @@
 """Semaphores (spec §4): ``Semaphore``, ``BoundedSemaphore``, ``BinarySemaphore``, ``BoundedBinarySemaphore``.
 
-The behaviour the four classes share (a limit on holders, FIFO hand-off, timeouts, cancellation safety,
-checkpoints, the object model) is written once against the ``kind`` fixture; the factory table, release rules
-and reprs of §4 follow.
+What semaphores share with locks and capacity limiters (hand-off, timeouts, cancellation safety, checkpoints,
+the object model) is in test_hand_off.py. Here: the limit on holders and releases without ownership, written
+against the ``kind`` fixture, then the factory table, release rules, reprs and copies of §4.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import pickle
 import re
 import threading
-import time
-import weakref
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-import harness
 from aiologic import BinarySemaphore, BoundedBinarySemaphore, BoundedSemaphore, Semaphore
-from aiologic.lowlevel import enable_checkpoints
 from aiologic.meta import DEFAULT
 from harness import (
     ADDRESS,
-    LONG_IDS,
-    LONG_TIMEOUTS,
+    COPIES,
     MIX,
-    NAN,
+    SEMAPHORES,
     Kind,
     Running,
     Task,
     acquire,
-    acquire_at_random,
+    clone,
     contend_across_worlds,
-    interrupt_green_waiter_at_hand_off,
+    kinds_of,
     release,
     run,
     wait_until,
 )
 
-KINDS = [
-    Kind("Semaphore(1)", lambda: Semaphore(1), Semaphore, 1),
-    Kind("Semaphore(3)", lambda: Semaphore(3), Semaphore, 3),
-    Kind("BoundedSemaphore(3)", lambda: BoundedSemaphore(3), BoundedSemaphore, 3),
-    Kind("BinarySemaphore()", BinarySemaphore, BinarySemaphore, 1),
-    Kind("BoundedBinarySemaphore()", BoundedBinarySemaphore, BoundedBinarySemaphore, 1),
-]
 
-
-@pytest.fixture(params=KINDS, ids=str)
+@pytest.fixture(params=kinds_of(SEMAPHORES), ids=str)
 def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
 
@@ -89,78 +74,6 @@ def test_at_most_initial_value_holders_across_worlds(kind: Kind) -> None:
     assert sem.value == kind.capacity and sem.waiting == 0
 
 
-def test_hand_off_to_waiter_in_another_thread(kind: Kind, library: str, other_library: str) -> None:
-    """The holder runs on ``other_library`` in one thread, the waiter on ``library`` in another.
-
-    When ``release()`` returns the permit already belongs to the waiter: ``value`` stayed 0, and the releaser
-    cannot take it back with a non-blocking attempt.
-    """
-    sem = kind.create()
-    held, go, checked = threading.Event(), threading.Event(), threading.Event()
-
-    async def holder(t: Task) -> tuple[Any, ...]:
-        for _ in range(kind.capacity):
-            assert await acquire(t, sem) is True
-        held.set()
-        assert go.wait(10)
-        release(t, sem)
-        snapshot = (sem.value, sem.waiting)
-        barged = await acquire(t, sem, blocking=False)
-        for _ in range(kind.capacity - 1):
-            release(t, sem)
-        return snapshot, barged
-
-    async def waiter(t: Task) -> bool:
-        ok = await acquire(t, sem, timeout=10)
-        assert checked.wait(10)
-        release(t, sem)
-        return ok
-
-    holding = Running(other_library, holder)
-    assert held.wait(10)
-    waiting = Running(library, waiter)
-    wait_until(lambda: sem.waiting == 1)
-    go.set()
-    snapshot, barged = holding.result()
-    checked.set()
-    assert waiting.result() is True
-    assert snapshot == (0, 0) and barged is False
-    assert sem.value == kind.capacity
-
-
-def test_fifo_hand_off_alternating_worlds(kind: Kind, library: str) -> None:
-    """Waiters of ``library``, asyncio and plain threads queue alternately; releases from a thread that never
-    acquired (no ownership) serve them in exactly that order."""
-    sem = kind.create()
-    worlds = [library, "asyncio", library, "threading", library]
-    order: list[int] = []
-    gate = threading.Event()
-
-    async def waiter(t: Task, index: int) -> bool:
-        ok = await acquire(t, sem, timeout=10)
-        order.append(index)
-        if index == len(worlds) - 1:
-            assert gate.wait(10)
-        release(t, sem)
-        return ok
-
-    taken = drain(sem)
-    assert taken == kind.capacity and sem.value == 0
-    runners = []
-    for index, world in enumerate(worlds):
-        runners.append(Running(world, waiter, index))
-        wait_until(lambda index=index: sem.waiting == index + 1)
-    sem.release()
-    assert sem.value == 0
-    assert sem.green_acquire(blocking=False) is False  # a newcomer cannot barge while others wait
-    gate.set()
-    assert [runner.result() for runner in runners] == [True] * len(worlds)
-    assert order == list(range(len(worlds)))
-    assert sem.value == 1 and sem.waiting == 0
-    refill(sem, taken - 1)
-    assert sem.value == kind.capacity
-
-
 def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, library: str) -> None:
     """A permit taken on ``library`` may be given back by anyone: here the main thread."""
     sem = kind.create()
@@ -179,87 +92,10 @@ def test_release_wakes_waiters_in_other_threads_without_ownership(kind: Kind, li
 # --- timeouts -----------------------------------------------------------------------------------------------
 
 
-def test_contended_timeouts_and_non_blocking(kind: Kind, library: str) -> None:
-    """blocking=False never waits and ignores the timeout; 0 and positive timeouts fail; bad ones raise."""
-    sem = kind.create()
-    taken = drain(sem)
-
-    async def body(t: Task) -> None:
-        assert await acquire(t, sem, blocking=False) is False
-        assert await acquire(t, sem, blocking=False, timeout=-1) is False
-        assert await acquire(t, sem, blocking=False, timeout=NAN) is False
-        assert await acquire(t, sem, timeout=0) is False
-        assert sem.waiting == 0
-        start = time.monotonic()
-        assert await acquire(t, sem, timeout=0.02) is False
-        assert time.monotonic() - start >= 0.01
-        assert sem.waiting == 0
-        with pytest.raises(ValueError, match=r"^timeout must be non-negative$"):
-            await acquire(t, sem, timeout=-1)
-        with pytest.raises(ValueError, match=r"^timeout must be non-NaN$"):
-            await acquire(t, sem, timeout=NAN)
-        assert sem.waiting == 0 and sem.value == 0
-
-    run(library, body)
-    refill(sem, taken)
-    assert sem.value == kind.capacity
-
-
-def test_bad_timeouts_pass_on_the_fast_path(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        for kwargs in ({"timeout": -1}, {"timeout": NAN}, {"blocking": False, "timeout": -1}):
-            assert await acquire(t, sem, **kwargs) is True
-            release(t, sem)
-        assert sem.value == kind.capacity
-
-    run(library, body)
-
-
-@pytest.mark.parametrize("timeout", LONG_TIMEOUTS, ids=LONG_IDS)
-def test_long_timeouts_wait_for_release(
-    kind: Kind, library: str, timeout: Any, request: pytest.FixtureRequest
-) -> None:
-    sem = kind.create()
-    taken = drain(sem)
-    left = threading.Event()
-
-    async def body(t: Task) -> bool:
-        try:
-            ok = await acquire(t, sem, timeout=timeout)
-        finally:
-            left.set()
-        release(t, sem)
-        return ok
-
-    waiter = Running(library, body)
-    wait_until(lambda: sem.waiting == 1 or left.is_set())
-    if timeout == 3e6:
-        time.sleep(0.05)  # let the waiter's poller block with that timeout: nothing observable tells it did
-    sem.release()
-    assert waiter.result() is True
-    refill(sem, taken - 1)
-    assert sem.value == kind.capacity
-
-
-def test_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind) -> None:
-    """asyncio: ``timeout=0`` still yields once, and a release delivered during that turn wins (§1.4)."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        asyncio.get_running_loop().call_soon(sem.release)  # runs in the turn the acquire yields
-        assert await sem.async_acquire(timeout=0) is True
-        assert await sem.async_acquire(timeout=0) is False  # nothing released in that turn
-        assert sem.value == 0 and sem.waiting == 0
-        refill(sem, taken)
-
-    run("asyncio", body)
-
-
 @pytest.mark.parametrize("green", ["gevent", "eventlet"])
 def test_green_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind, green: str) -> None:
-    """gevent/eventlet: ``timeout=0`` yields to the hub once; a release the hub runs in that turn wins."""
+    """gevent/eventlet: ``timeout=0`` yields to the hub once; a release the hub runs in that turn wins (a
+    semaphore has no owner, so the hub itself can release it)."""
 
     async def body(t: Task) -> None:
         sem = kind.create()
@@ -278,232 +114,6 @@ def test_green_timeout_zero_succeeds_when_woken_in_that_turn(kind: Kind, green: 
         refill(sem, taken)
 
     run(green, body)
-
-
-# --- cancellation -------------------------------------------------------------------------------------------
-
-
-def test_cancelled_waiter_leaves_the_queue(kind: Kind, cancellable_library: str) -> None:
-    sem = kind.create()
-    taken = drain(sem)
-
-    async def body(t: Task) -> None:
-        ok = None
-        async with t.cancel_after(0.02) as scope:
-            ok = await acquire(t, sem)
-        assert scope.cancelled and ok is None
-        assert sem.waiting == 0 and sem.value == 0
-
-    run(cancellable_library, body)
-    sem.release()
-    assert sem.value == 1  # the permit went to nobody
-    refill(sem, taken - 1)
-
-
-def test_cancel_after_release(kind: Kind) -> None:
-    """asyncio: the permit was handed to W1, then W1 is cancelled before it resumes: W1 raises
-    ``CancelledError`` and the permit goes to W2."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        second: list[bool] = []
-
-        async def w2() -> None:
-            second.append(await sem.async_acquire(timeout=10))
-            second.append(sem.value)
-            sem.release()
-
-        first = asyncio.create_task(sem.async_acquire())
-        while sem.waiting < 1:
-            await asyncio.sleep(0)
-        other = asyncio.create_task(w2())
-        while sem.waiting < 2:
-            await asyncio.sleep(0)
-        sem.release()
-        assert sem.value == 0 and sem.waiting == 1  # handed to W1 at release time
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        await other
-        assert second == [True, 0]  # W2 got the only released permit
-        assert sem.value == 1 and sem.waiting == 0  # ... and gave it back
-        assert sem.green_acquire(blocking=False)
-        # With nobody behind it, the cancelled waiter puts the permit back into the pool.
-        first = asyncio.create_task(sem.async_acquire())
-        while sem.waiting < 1:
-            await asyncio.sleep(0)
-        sem.release()
-        assert sem.value == 0
-        first.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await first
-        assert sem.value == 1 and sem.waiting == 0
-        refill(sem, taken - 1)
-        assert sem.value == kind.capacity
-
-    run("asyncio", body)
-
-
-def test_cancel_after_release_trio_completes_the_wait(kind: Kind) -> None:
-    """trio: once the release rescheduled the waiter, cancelling its scope no longer interrupts it."""
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        results: dict[str, Any] = {}
-
-        async def first(*, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-            with trio.CancelScope() as scope:
-                task_status.started(scope)
-                results["ok"] = await sem.async_acquire()
-            results["cancelled_caught"] = scope.cancelled_caught
-
-        async with trio.open_nursery() as nursery:
-            scope = await nursery.start(first)
-            await trio.testing.wait_all_tasks_blocked()
-            sem.release()
-            scope.cancel()
-        assert results == {"ok": True, "cancelled_caught": False}
-        assert sem.value == 0
-        refill(sem, taken)
-
-    run("trio", body)
-
-
-def test_green_waiter_interrupted_at_hand_off_passes_it_on(kind: Kind) -> None:
-    """gevent: the permit is handed to G1 and, before G1 can resume, an exception is thrown into it (one hub
-    callback does both, with no switch in between): G1 propagates it and passes the permit on to G2."""
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        taken = drain(sem)
-        results = interrupt_green_waiter_at_hand_off(
-            sem.green_acquire, sem.release, lambda: sem.waiting, lambda g1: (sem.value, sem.waiting)
-        )
-        del results["g1"]
-        assert results == {"handed": (0, 1), "first": "interrupted", "second": True}
-        assert sem.value == 0 and sem.waiting == 0
-        refill(sem, taken)
-
-    run("gevent", body)
-
-
-def race_interruption_with_hand_off(kind: Kind, library: str, interrupt: str) -> list[bool]:
-    """The main thread holds every permit; a waiter on ``library`` is interrupted (its own timeout, or an
-    external cancellation) at about the moment the main thread releases one, many times over. Whoever wins,
-    no permit is lost."""
-    sem = kind.create()
-
-    def take(index: int) -> None:
-        assert drain(sem) == kind.capacity, f"round {index}: a permit was lost"
-
-    outcomes = harness.race_interruption_with_hand_off(
-        sem,
-        library,
-        interrupt,
-        seed=11,
-        take=take,
-        give=sem.release,
-        settle=lambda: refill(sem, kind.capacity - 1),
-    )
-    assert sem.value == kind.capacity and sem.waiting == 0
-    return outcomes
-
-
-def test_timeout_at_hand_off_never_loses_a_permit(kind: Kind, library: str) -> None:
-    race_interruption_with_hand_off(kind, library, "timeout")
-
-
-def test_cancel_at_hand_off_never_loses_a_permit(kind: Kind, cancellable_library: str) -> None:
-    race_interruption_with_hand_off(kind, cancellable_library, "cancel")
-
-
-def test_permits_conserved_under_random_timeouts_and_cancellations(kind: Kind) -> None:
-    """Workers on every library acquire with random timeouts, non-blocking tries and external cancellations;
-    the limit holds throughout and every permit is back at the end."""
-    sem = kind.create()
-    state = acquire_at_random(sem)
-    assert state["inside"] == 0 and state["acquired"] > 0 and state["peak"] <= kind.capacity
-    assert sem.value == kind.capacity and sem.waiting == 0
-
-
-# --- checkpoints (§1.7) -------------------------------------------------------------------------------------
-
-
-def test_asyncio_fast_path_does_not_yield(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        coro = sem.async_acquire()
-        with pytest.raises(StopIteration) as stop:
-            coro.send(None)  # completes without ever suspending
-        assert stop.value.value is True and sem.value == kind.capacity - 1
-        sem.release()
-
-    run("asyncio", body)
-
-
-def test_trio_fast_path_is_a_checkpoint_that_gives_back(kind: Kind) -> None:
-    import trio
-    import trio.testing
-
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        with trio.testing.assert_checkpoints():
-            assert await sem.async_acquire()
-        sem.release()
-        with trio.CancelScope() as scope:
-            scope.cancel()
-            with trio.testing.assert_no_checkpoints():
-                assert await sem.async_acquire(blocking=False)  # no checkpoint, so no cancellation
-                sem.release()
-            await sem.async_acquire()  # taken, then the checkpoint raises: it must be given back
-            pytest.fail("the cancelled checkpoint did not raise")
-        assert scope.cancelled_caught
-        assert sem.value == kind.capacity and sem.waiting == 0
-
-    run("trio", body)
-
-
-def test_asyncio_enabled_checkpoint_cancelled_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-
-        async def grab() -> None:
-            with enable_checkpoints():
-                await sem.async_acquire()
-
-        task = asyncio.create_task(grab())
-        await asyncio.sleep(0)  # the task took a permit and now sits in the checkpoint
-        assert sem.value == kind.capacity - 1
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert sem.value == kind.capacity
-
-    run("asyncio", body)
-
-
-def test_green_enabled_checkpoint_interrupted_gives_back(kind: Kind) -> None:
-    async def body(t: Task) -> None:
-        import eventlet
-
-        sem = kind.create()
-
-        def grab() -> str:
-            with enable_checkpoints():
-                sem.green_acquire()
-            return "kept"
-
-        thread = eventlet.spawn(grab)
-        eventlet.sleep(0)  # the greenthread took a permit and yielded in its checkpoint
-        assert sem.value == kind.capacity - 1
-        thread.kill()
-        assert sem.value == kind.capacity
-
-    run("eventlet", body)
 
 
 # --- the factory table (§4.1) -------------------------------------------------------------------------------
@@ -756,55 +366,10 @@ def test_repr_counts_waiters() -> None:
     assert re.fullmatch(rf"<aiologic\.Semaphore\(0\) at {ADDRESS} \[value=0, waiting=0\]>", repr(sem))
 
 
-def test_object_model(kind: Kind) -> None:
-    sem = kind.create()
-    assert type(sem) is kind.cls and kind.cls.__module__ == "aiologic"
-    assert weakref.ref(sem)() is sem
-    with pytest.raises(AttributeError):
-        sem.anything = 1  # type: ignore[attr-defined]
-    assert not hasattr(sem, "__dict__")
-    other = kind.create()
-    assert sem == sem and sem != other and len({sem, other, sem}) == 2
-    # No plain acquire(), no locked(), no __bool__ (always truthy), not awaitable.
-    assert not hasattr(sem, "acquire") and not hasattr(sem, "locked") and not hasattr(sem, "__await__")
-    drain(sem)
-    assert bool(sem) is True and sem.value == 0
-
-
 def test_hierarchy() -> None:
     assert BoundedSemaphore.__bases__ == (Semaphore,)
     assert BinarySemaphore.__bases__ == (Semaphore,)
     assert BoundedBinarySemaphore.__bases__ == (BinarySemaphore, BoundedSemaphore)
-
-
-def test_context_managers_return_the_semaphore(kind: Kind, library: str) -> None:
-    async def body(t: Task) -> None:
-        sem = kind.create()
-        if t.green:
-            with sem as entered:
-                assert entered is sem and sem.value == kind.capacity - 1
-            with pytest.raises(KeyError), sem:
-                raise KeyError
-        else:
-            async with sem as entered:
-                assert entered is sem and sem.value == kind.capacity - 1
-            with pytest.raises(KeyError):
-                async with sem:
-                    raise KeyError
-        assert sem.value == kind.capacity
-
-    run(library, body)
-
-
-COPIES = ["copy", "deepcopy", *(f"pickle{p}" for p in range(2, pickle.HIGHEST_PROTOCOL + 1))]
-
-
-def clone(obj: Any, how: str) -> Any:
-    if how == "copy":
-        return copy.copy(obj)
-    if how == "deepcopy":
-        return copy.deepcopy(obj)
-    return pickle.loads(pickle.dumps(obj, int(how.removeprefix("pickle"))))
 
 
 @pytest.mark.parametrize("how", COPIES)
@@ -820,8 +385,11 @@ def clone(obj: Any, how: str) -> Any:
     ],
     ids=["S(3)", "S(0)", "BS(2,5)", "BS(3)", "BinS()", "BBS(0,1)"],
 )
-def test_copies_are_fresh(make: Callable[[], Semaphore], initial: int, maximum: int | None, how: str) -> None:
-    """A copy is built from the constructor arguments: taken permits and waiters are not carried over."""
+def test_copies_keep_the_constructor_arguments(
+    make: Callable[[], Semaphore], initial: int, maximum: int | None, how: str
+) -> None:
+    """A copy is built from the constructor arguments (its class, ``initial_value`` and ``max_value``): taken
+    or extra permits and waiters are not carried over."""
     sem = make()
     if maximum is None:
         sem.release()  # an unbounded one may even hold an extra permit
