@@ -88,6 +88,14 @@ row(
     targets=(Target("≤1.0x asyncio.Lock", 1.0, ("stdlib",)),),
 )
 row("RLock: async with (asyncio)", (ASYNC_WITH, build("aiologic", "RLock")), is_async=True)
+# asyncio.Lock has no owner; the ownerless aiologic mutex is the like-for-like comparison.
+row(
+    "BinarySemaphore: async with (asyncio)",
+    (ASYNC_WITH, build("aiologic", "BinarySemaphore")),
+    (ASYNC_WITH, build("asyncio", "Lock")),
+    is_async=True,
+    baseline="asyncio.Lock",
+)
 row(
     "Semaphore: async with (asyncio)",
     (ASYNC_WITH, build("aiologic", "Semaphore")),
