@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import pytest
 
@@ -345,3 +346,85 @@ def test_events_refuse_pickling() -> None:
 
     with pytest.raises(TypeError, match="cannot reduce"):
         pickle.dumps(create_green_event())
+
+
+# --- the primitives' asyncio park: the bare future, and the general path wherever it cannot be used -------
+
+
+def _park_from_thread(make_awaitable: object) -> tuple[bool, bool]:
+    """On a fresh asyncio loop: park a fresh event through ``_park``, set it from another thread; whether the
+    park was the bare future, and what the wait returned."""
+    import asyncio
+
+    async def main() -> tuple[bool, bool]:
+        event = create_async_event()
+        awaitable = make_awaitable(event)  # type: ignore[operator]
+        threading.Thread(target=event.set).start()
+        return isinstance(awaitable, asyncio.Future), await awaitable
+
+    return asyncio.run(main())
+
+
+def test_asyncio_primitive_park_is_the_bare_future() -> None:
+    assert _park_from_thread(lambda event: event._park(None)) == (True, True)
+
+
+def test_asyncio_primitive_park_with_timeout_takes_the_general_path() -> None:
+    assert _park_from_thread(lambda event: event._park(10)) == (False, True)
+
+
+def test_asyncio_primitive_park_of_a_set_event_takes_the_general_path() -> None:
+    def park(event: object) -> object:
+        assert event.set()  # type: ignore[attr-defined]
+        return event._park(None)  # type: ignore[attr-defined]
+
+    assert _park_from_thread(park) == (False, True)
+
+
+@pytest.mark.parametrize("override", ["sniffio context", "sniffio thread-local"])
+def test_asyncio_primitive_park_under_a_library_override_takes_the_general_path(override: str) -> None:
+    """Detection asks sniffio before the running loop, so the bare-future path steps aside for it."""
+    import sniffio
+
+    def park(event: object) -> object:
+        if override == "sniffio context":
+            sniffio.current_async_library_cvar.set("asyncio")  # inside main()'s task context only
+            return event._park(None)  # type: ignore[attr-defined]
+        sniffio.thread_local.name = "asyncio"
+        try:
+            return event._park(None)  # type: ignore[attr-defined]
+        finally:
+            sniffio.thread_local.name = None
+
+    assert _park_from_thread(park) == (False, True)
+
+
+def test_trio_guest_on_asyncio_parks_as_trio() -> None:
+    """A trio guest run lives inside an asyncio loop: its tasks see that loop running, yet are trio's (trio
+    names itself in sniffio's thread-local while a task runs), so a queue get parks them the trio way: the
+    asyncio future would be a yield that trio cannot take."""
+    import asyncio
+
+    import trio
+
+    from aiologic import Queue
+
+    async def trio_main(queue: Queue[int]) -> int:
+        return await queue.async_get()
+
+    async def host() -> int:
+        loop = asyncio.get_running_loop()
+        queue: Queue[int] = Queue()
+        done: asyncio.Future[Any] = loop.create_future()
+        trio.lowlevel.start_guest_run(
+            trio_main,
+            queue,
+            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+            done_callback=done.set_result,
+        )
+        while not queue.getting:
+            await asyncio.sleep(0.001)
+        threading.Thread(target=queue.green_put, args=(7,)).start()
+        return (await done).unwrap()  # type: ignore[no-any-return]
+
+    assert asyncio.run(host()) == 7

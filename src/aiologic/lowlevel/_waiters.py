@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from aiologic.lowlevel._events import Event
 
 __all__ = [
+    "asyncio_future",
     "park_asyncio",
     "park_curio",
     "park_eventlet",
@@ -349,8 +350,10 @@ def _resolve(future: Any, result: bool) -> None:
         future.set_result(result)
 
 
-def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
-    loop = _modules["asyncio"].get_running_loop()  # detected: imported and running
+def asyncio_future(event: Event, loop: Any) -> Any:
+    """A future of ``loop``, the running one, that ``set()`` resolves with ``True`` from any thread (already
+    resolved if the event was set before the wake-up could be offered). Awaiting it parks the task with no
+    frame of ours in between; whoever awaits it cancels the event after an exception."""
     future = loop.create_future()
     thread_ident = get_ident()
 
@@ -364,9 +367,15 @@ def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, boo
             _resolve(future, True)
 
     if not event._publish(wake):
-        return True
+        future.set_result(True)
+    return future
+
+
+def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
+    loop = _modules["asyncio"].get_running_loop()  # detected: imported and running
+    future = asyncio_future(event, loop)
     handle = None
-    if timeout is not None:
+    if timeout is not None and not future.done():
         handle = loop.call_later(timeout, _asyncio_timed_out, event, future)
     try:
         return (yield from future.__await__())  # type: ignore[no-any-return]
