@@ -359,8 +359,12 @@ def _park_from_thread(make_awaitable: object) -> tuple[bool, bool]:
     async def main() -> tuple[bool, bool]:
         event = create_async_event()
         awaitable = make_awaitable(event)  # type: ignore[operator]
-        threading.Thread(target=event.set).start()
-        return isinstance(awaitable, asyncio.Future), await awaitable
+        setter = threading.Thread(target=event.set)
+        setter.start()
+        try:
+            return isinstance(awaitable, asyncio.Future), await awaitable
+        finally:
+            setter.join()
 
     return asyncio.run(main())
 
@@ -424,7 +428,113 @@ def test_trio_guest_on_asyncio_parks_as_trio() -> None:
         )
         while not queue.getting:
             await asyncio.sleep(0.001)
-        threading.Thread(target=queue.green_put, args=(7,)).start()
-        return (await done).unwrap()  # type: ignore[no-any-return]
+        putter = threading.Thread(target=queue.green_put, args=(7,))
+        putter.start()
+        try:
+            return (await done).unwrap()  # type: ignore[no-any-return]
+        finally:
+            putter.join()
 
     assert asyncio.run(host()) == 7
+
+
+# --- how other threads wake an asyncio loop: its own socket pair, or call_soon_threadsafe -------------------
+
+
+def _woken_from_threads(loop_class: type, rounds: int = 3) -> tuple[list[bool], Any]:
+    """On a fresh loop of ``loop_class``: ``rounds`` parks, each set from another thread; the results and
+    the loop, closed."""
+
+    async def main() -> list[bool]:
+        results = []
+        for _ in range(rounds):
+            event = create_async_event()
+            future = event._park(None)  # type: ignore[attr-defined]
+            setter = threading.Thread(target=event.set)
+            setter.start()
+            results.append(await future)
+            setter.join()
+        return results
+
+    loop = loop_class()
+    try:
+        results = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    return results, loop
+
+
+def _wakeup(loop: Any) -> Any:
+    """What the loop kept as its wake-up (``None`` if nothing)."""
+    return loop.__dict__.get("_aiologic_wakeup")
+
+
+def test_asyncio_loop_keeps_one_wakeup() -> None:
+    import asyncio
+
+    results, loop = _woken_from_threads(asyncio.SelectorEventLoop)
+    assert results == [True, True, True]
+    assert type(_wakeup(loop).__self__).__name__ == "_AsyncioWakeup"
+
+
+def test_asyncio_loop_without_readers_is_woken_by_call_soon_threadsafe() -> None:
+    import asyncio
+
+    class NoReaders(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def add_reader(self, *args: object) -> None:
+            raise NotImplementedError  # like the proactor loop
+
+    results, loop = _woken_from_threads(NoReaders)
+    assert results == [True, True, True]
+    assert _wakeup(loop).func.__name__ == "_call_soon_threadsafe"
+
+
+def test_asyncio_loop_refusing_attributes_is_woken_by_call_soon_threadsafe() -> None:
+    import asyncio
+
+    class NoAttributes(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def __setattr__(self, name: str, value: object) -> None:
+            if name.startswith("_aiologic"):
+                raise AttributeError(name)
+            super().__setattr__(name, value)
+
+    results, loop = _woken_from_threads(NoAttributes)
+    assert results == [True, True, True]
+    assert _wakeup(loop) is None
+
+
+def test_asyncio_wakeup_after_the_loop_closed_is_dropped() -> None:
+    """A thread that sets an event whose loop has closed meanwhile wakes nobody and raises nothing, with
+    either wake-up."""
+    import asyncio
+
+    class NoReaders(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def add_reader(self, *args: object) -> None:
+            raise NotImplementedError
+
+    async def park(event: Any) -> Any:
+        return event._park(None)  # parked, never awaited
+
+    for loop_class in (asyncio.SelectorEventLoop, NoReaders):
+        event = create_async_event()
+        loop = loop_class()
+        future = loop.run_until_complete(park(event))
+        loop.close()
+        outcome: list[bool] = []
+        thread = threading.Thread(target=lambda: outcome.append(event.set()))  # noqa: B023
+        thread.start()
+        thread.join()
+        assert outcome == [True] and not future.done()
+
+
+def test_asyncio_wakeup_sockets_close_with_the_loop() -> None:
+    import asyncio
+    import gc
+
+    _, loop = _woken_from_threads(asyncio.SelectorEventLoop, rounds=1)
+    wakeup = _wakeup(loop).__self__
+    sockets = [wakeup._recv.__self__, wakeup._send.__self__]
+    assert all(sock.fileno() != -1 for sock in sockets)  # closing the loop leaves them to its collection
+    del loop, wakeup
+    gc.collect()
+    assert all(sock.fileno() == -1 for sock in sockets)

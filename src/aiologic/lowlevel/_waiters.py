@@ -25,7 +25,9 @@ Timeouts are already validated: ``None`` waits forever, ``0`` makes one pass thr
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel._signals import _signal_safety
@@ -350,19 +352,96 @@ def _resolve(future: Any, result: bool) -> None:
         future.set_result(result)
 
 
+class _AsyncioWakeup:
+    """Per loop: resolves the futures that other threads wake, through a socket pair of its own.
+
+    ``call_soon_threadsafe`` costs a new handle and a context copy per wake-up, and the loop reads its
+    self-pipe until ``recv`` raises. Here a waker queues the future and writes one byte; the loop's reader,
+    registered once, reads once (a larger backlog leaves the socket readable for the next pass) and resolves
+    every queued future. Nothing is lost: a byte follows every queued future, and the reader drains the queue
+    after reading.
+    """
+
+    def __init__(self, loop: Any) -> None:
+        from collections import deque
+
+        self.pending: deque[Any] = deque()
+        reader, writer = original("socket", "socketpair")()  # never a green socket
+        try:
+            # Closed once the loop is collected, never before: until then a waker may still be writing.
+            close = weakref.finalize(loop, _close_sockets, reader, writer)
+        except BaseException:
+            _close_sockets(reader, writer)
+            raise
+        try:
+            reader.setblocking(False)
+            writer.setblocking(False)
+            loop.add_reader(reader.fileno(), self._drain)
+        except BaseException:
+            close()
+            raise
+        self._recv = reader.recv
+        self._send = writer.send
+
+    def wake(self, future: Any) -> None:
+        self.pending.append(future)
+        try:
+            self._send(b"\0")
+        except OSError:  # full: the loop is already due to read; closed: the loop is gone
+            pass
+
+    def _drain(self) -> None:
+        try:
+            self._recv(4096)
+        except OSError:
+            pass
+        pending = self.pending
+        while pending:
+            try:
+                future = pending.popleft()
+            except IndexError:
+                break
+            _resolve(future, True)
+
+
+def _close_sockets(*sockets: Any) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+def _call_soon_threadsafe(loop: Any, future: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(_resolve, future, True)
+    except RuntimeError:  # the loop is closed: nobody is left to wake
+        pass
+
+
+def _asyncio_wakeup(loop: Any) -> Callable[[Any], None]:
+    """How other threads wake a future of ``loop`` (called in its thread): its ``_AsyncioWakeup``, kept on
+    the loop, or ``call_soon_threadsafe`` where the loop cannot read a socket (the proactor) or keep one."""
+    try:
+        loop._aiologic_wakeup = None  # can it keep one?
+    except AttributeError:
+        return partial(_call_soon_threadsafe, loop)
+    try:
+        wake: Callable[[Any], None] = _AsyncioWakeup(loop).wake
+    except (NotImplementedError, OSError, TypeError):  # no add_reader, no descriptor left, no weak reference
+        wake = partial(_call_soon_threadsafe, loop)
+    loop._aiologic_wakeup = wake
+    return wake
+
+
 def asyncio_future(event: Event, loop: Any) -> Any:
     """A future of ``loop``, the running one, that ``set()`` resolves with ``True`` from any thread (already
     resolved if the event was set before the wake-up could be offered). Awaiting it parks the task with no
     frame of ours in between; whoever awaits it cancels the event after an exception."""
     future = loop.create_future()
     thread_ident = get_ident()
+    wakeup = getattr(loop, "_aiologic_wakeup", None) or _asyncio_wakeup(loop)
 
     def wake() -> None:
         if _foreign(thread_ident):
-            try:
-                loop.call_soon_threadsafe(_resolve, future, True)
-            except RuntimeError:  # the loop is closed: nobody is left to wake
-                pass
+            wakeup(future)
         else:
             _resolve(future, True)
 
