@@ -406,36 +406,34 @@ def test_asyncio_primitive_park_under_a_library_override_takes_the_general_path(
 def test_trio_guest_on_asyncio_parks_as_trio() -> None:
     """A trio guest run lives inside an asyncio loop: its tasks see that loop running, yet are trio's (trio
     names itself in sniffio's thread-local while a task runs), so a queue get parks them the trio way: the
-    asyncio future would be a yield that trio cannot take."""
-    import asyncio
+    asyncio future would be a yield that trio cannot take. In a fresh interpreter, as trio's guest mode
+    leaves an idle I/O thread behind for a while."""
+    script = textwrap.dedent(
+        """
+        import asyncio, threading, trio
+        from aiologic import Queue
 
-    import trio
+        async def trio_main(queue):
+            return await queue.async_get()
 
-    from aiologic import Queue
+        async def host():
+            loop = asyncio.get_running_loop()
+            queue = Queue()
+            done = loop.create_future()
+            trio.lowlevel.start_guest_run(
+                trio_main, queue, run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+                done_callback=done.set_result,
+            )
+            while not queue.getting:
+                await asyncio.sleep(0.001)
+            threading.Thread(target=queue.green_put, args=(7,)).start()
+            return (await done).unwrap()
 
-    async def trio_main(queue: Queue[int]) -> int:
-        return await queue.async_get()
-
-    async def host() -> int:
-        loop = asyncio.get_running_loop()
-        queue: Queue[int] = Queue()
-        done: asyncio.Future[Any] = loop.create_future()
-        trio.lowlevel.start_guest_run(
-            trio_main,
-            queue,
-            run_sync_soon_threadsafe=loop.call_soon_threadsafe,
-            done_callback=done.set_result,
-        )
-        while not queue.getting:
-            await asyncio.sleep(0.001)
-        putter = threading.Thread(target=queue.green_put, args=(7,))
-        putter.start()
-        try:
-            return (await done).unwrap()  # type: ignore[no-any-return]
-        finally:
-            putter.join()
-
-    assert asyncio.run(host()) == 7
+        print(asyncio.run(host()))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (result.stdout.strip(), result.stderr) == ("7", "")
 
 
 # --- how other threads wake an asyncio loop: its own socket pair, or call_soon_threadsafe -------------------
