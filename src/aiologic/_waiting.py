@@ -54,7 +54,7 @@ def green_park(
     """Block on ``event`` (queued in ``waiters`` as ``item``); ``True`` once woken, ``False`` on timeout."""
     woken = False
     try:
-        woken = event.wait(timeout)
+        woken = event._park(timeout)
     finally:
         if not woken:
             _settle(event, waiters, item, pass_on)

@@ -159,6 +159,13 @@ class GreenEvent(Event):
         self._cancel()
         raise RuntimeError(f"unsupported green library {library!r}")
 
+    def _park(self, timeout: float | None) -> bool:
+        """``wait(timeout)`` for a primitive's own fresh event, straight to the thread park while every green
+        caller is a plain thread (``plain_threads``)."""
+        if timeout is None and plain_threads[0] and self._unset:
+            return _waiters.park_threading(self, None)
+        return self.wait(timeout)
+
 
 class AsyncEvent(Event):
     """A low-level event awaited by asyncio, trio and curio tasks (``await ev``, ``await ev.with_(t)``)."""
