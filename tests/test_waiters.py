@@ -531,7 +531,7 @@ def test_asyncio_wakeup_sockets_close_with_the_loop() -> None:
 
     _, loop = _woken_from_threads(asyncio.SelectorEventLoop, rounds=1)
     wakeup = _wakeup(loop).__self__
-    sockets = [wakeup._recv.__self__, wakeup._send.__self__]
+    sockets = [wakeup._recv_into.__self__, wakeup._send.__self__]
     assert all(sock.fileno() != -1 for sock in sockets)  # closing the loop leaves them to its collection
     del loop, wakeup
     gc.collect()

@@ -380,7 +380,8 @@ class _AsyncioWakeup:
         except BaseException:
             close()
             raise
-        self._recv = reader.recv
+        self._buffer = bytearray(4096)
+        self._recv_into = reader.recv_into
         self._send = writer.send
 
     def wake(self, future: Any) -> None:
@@ -392,7 +393,7 @@ class _AsyncioWakeup:
 
     def _drain(self) -> None:
         try:
-            self._recv(4096)
+            self._recv_into(self._buffer)
         except OSError:
             pass
         pending = self.pending
