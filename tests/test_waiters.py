@@ -441,17 +441,21 @@ def test_trio_guest_on_asyncio_parks_as_trio() -> None:
 
 def _woken_from_threads(loop_class: type, rounds: int = 3) -> tuple[list[bool], Any]:
     """On a fresh loop of ``loop_class``: ``rounds`` parks, each set from another thread; the results and
-    the loop, closed."""
+    the loop, closed. The loop keeps the same wake-up all along."""
+    import asyncio
 
     async def main() -> list[bool]:
         results = []
+        kept = []
         for _ in range(rounds):
             event = create_async_event()
             future = event._park(None)  # type: ignore[attr-defined]
+            kept.append(_wakeup(asyncio.get_running_loop()))
             setter = threading.Thread(target=event.set)
             setter.start()
             results.append(await future)
             setter.join()
+        assert all(wakeup is kept[0] for wakeup in kept)
         return results
 
     loop = loop_class()
@@ -470,8 +474,8 @@ def _wakeup(loop: Any) -> Any:
 def test_asyncio_loop_keeps_one_wakeup() -> None:
     import asyncio
 
-    results, loop = _woken_from_threads(asyncio.SelectorEventLoop)
-    assert results == [True, True, True]
+    results, loop = _woken_from_threads(asyncio.SelectorEventLoop, rounds=5)
+    assert results == [True] * 5
     assert type(_wakeup(loop).__self__).__name__ == "_AsyncioWakeup"
 
 
@@ -536,3 +540,25 @@ def test_asyncio_wakeup_sockets_close_with_the_loop() -> None:
     del loop, wakeup
     gc.collect()
     assert all(sock.fileno() == -1 for sock in sockets)
+
+
+def test_asyncio_wakeup_burst_from_a_thread_wakes_every_task() -> None:
+    """5000 tasks parked on one loop, set by a thread while the loop drains: more bytes than one read takes,
+    queued while earlier ones are being resolved."""
+    import asyncio
+
+    async def main() -> list[bool]:
+        events = [create_async_event() for _ in range(5000)]
+        tasks = [asyncio.ensure_future(_awaited(event._park(None))) for event in events]  # type: ignore[attr-defined]
+        setter = threading.Thread(target=lambda: [event.set() for event in events])
+        setter.start()
+        try:
+            return await asyncio.gather(*tasks)
+        finally:
+            setter.join()
+
+    assert asyncio.run(main()) == [True] * 5000
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
