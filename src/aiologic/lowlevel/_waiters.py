@@ -72,8 +72,7 @@ def park_threading(event: Event, timeout: float | None) -> bool:
         return True
     try:
         if timeout is None:
-            while not lock.acquire(True, TIMEOUT_MAX):
-                pass
+            lock.acquire()  # untimed, as threading.Condition waits: no deadline to compute on the way
             return True
         if timeout <= TIMEOUT_MAX:
             acquired = lock.acquire(timeout > 0, timeout if timeout > 0 else -1)
