@@ -19,6 +19,7 @@ from types import TracebackType, coroutine
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel import AsyncEvent, GreenEvent, current_async_task_ident, current_green_task_ident
+from aiologic.lowlevel._fast import plain_threads
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -54,7 +55,7 @@ def green_park(
     """Block on ``event`` (queued in ``waiters`` as ``item``); ``True`` once woken, ``False`` on timeout."""
     woken = False
     try:
-        woken = event._park(timeout)
+        woken = event._park_thread() if timeout is None and plain_threads[0] else event.wait(timeout)
     finally:
         if not woken:
             _settle(event, waiters, item, pass_on)

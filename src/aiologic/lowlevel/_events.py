@@ -159,12 +159,12 @@ class GreenEvent(Event):
         self._cancel()
         raise RuntimeError(f"unsupported green library {library!r}")
 
-    def _park(self, timeout: float | None) -> bool:
-        """``wait(timeout)`` for a primitive's own fresh event, straight to the thread park while every green
-        caller is a plain thread (``plain_threads``)."""
-        if timeout is None and plain_threads[0] and self._unset:
+    def _park_thread(self) -> bool:
+        """``wait()`` of a primitive's own fresh event while every green caller is a plain thread
+        (``plain_threads``, which the caller checked): straight to the thread park."""
+        if self._unset:
             return _waiters.park_threading(self, None)
-        return self.wait(timeout)
+        return self.wait()
 
 
 class AsyncEvent(Event):
