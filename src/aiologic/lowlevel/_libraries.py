@@ -103,14 +103,18 @@ def current_async_library(*, failsafe: bool = False) -> str | None:
 def _running_asyncio_loop() -> Any:
     """The running asyncio loop when :func:`current_async_library` would name asyncio by that loop (no
     signal safety, sniffio override or curio kernel comes first), else ``None``: what a park needs, found
-    without the name or a second look-up of the loop."""
+    without the name or a second look-up of the loop. The loop is looked at first: with none running (a
+    trio or curio task), nothing else is."""
+    asyncio = _modules.get("asyncio")
+    if asyncio is None:
+        return None
+    loop = asyncio._get_running_loop()
     if (
-        current_async_library_tlocal.name is None
+        loop is not None
+        and current_async_library_tlocal.name is None
         and not (_detection_overridden[0] and _signal_safety.enabled)
         and ("curio.meta" not in _modules or not _curio_running())
         and _async_cvar.get() is None
     ):
-        asyncio = _modules.get("asyncio")
-        if asyncio is not None:
-            return asyncio._get_running_loop()
+        return loop
     return None
