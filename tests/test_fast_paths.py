@@ -144,6 +144,29 @@ SCENARIOS = {
             assert sem.value == 1 and not lock.locked()
         asyncio.run(main())
         """,
+    "queue between a thread and asyncio": """
+        up, down = aiologic.Queue(), aiologic.Queue()
+
+        def client():
+            for item in range(50):
+                up.green_put(item)
+                assert down.green_get() == item  # parked straight on a thread lock
+            try:
+                down.green_get(timeout=0.001)  # a timeout takes the general wait
+            except aiologic.QueueEmpty:
+                return True
+
+        async def main():
+            thread = threading.Thread(target=lambda: result.append(client()))
+            thread.start()
+            for _ in range(50):
+                await down.async_put(await up.async_get())  # parked on the bare future
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
+
+        result = []
+        asyncio.run(main())
+        assert result == [True] and plain_threads == [True] and quiet_async == [True]
+        """,
     "patched threading": """
         aiologic.patch_all()
         import concurrent.futures

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from typing import Any
 
 import pytest
 
@@ -345,3 +346,219 @@ def test_events_refuse_pickling() -> None:
 
     with pytest.raises(TypeError, match="cannot reduce"):
         pickle.dumps(create_green_event())
+
+
+# --- the primitives' asyncio park: the bare future, and the general path wherever it cannot be used -------
+
+
+def _park_from_thread(make_awaitable: object) -> tuple[bool, bool]:
+    """On a fresh asyncio loop: park a fresh event through ``_park``, set it from another thread; whether the
+    park was the bare future, and what the wait returned."""
+    import asyncio
+
+    async def main() -> tuple[bool, bool]:
+        event = create_async_event()
+        awaitable = make_awaitable(event)  # type: ignore[operator]
+        setter = threading.Thread(target=event.set)
+        setter.start()
+        try:
+            return isinstance(awaitable, asyncio.Future), await awaitable
+        finally:
+            setter.join()
+
+    return asyncio.run(main())
+
+
+def test_asyncio_primitive_park_is_the_bare_future() -> None:
+    assert _park_from_thread(lambda event: event._park(None)) == (True, True)
+
+
+def test_asyncio_primitive_park_with_timeout_takes_the_general_path() -> None:
+    assert _park_from_thread(lambda event: event._park(10)) == (False, True)
+
+
+def test_asyncio_primitive_park_of_a_set_event_takes_the_general_path() -> None:
+    def park(event: object) -> object:
+        assert event.set()  # type: ignore[attr-defined]
+        return event._park(None)  # type: ignore[attr-defined]
+
+    assert _park_from_thread(park) == (False, True)
+
+
+@pytest.mark.parametrize("override", ["sniffio context", "sniffio thread-local"])
+def test_asyncio_primitive_park_under_a_library_override_takes_the_general_path(override: str) -> None:
+    """Detection asks sniffio before the running loop, so the bare-future path steps aside for it."""
+    import sniffio
+
+    def park(event: object) -> object:
+        if override == "sniffio context":
+            sniffio.current_async_library_cvar.set("asyncio")  # inside main()'s task context only
+            return event._park(None)  # type: ignore[attr-defined]
+        sniffio.thread_local.name = "asyncio"
+        try:
+            return event._park(None)  # type: ignore[attr-defined]
+        finally:
+            sniffio.thread_local.name = None
+
+    assert _park_from_thread(park) == (False, True)
+
+
+def test_trio_guest_on_asyncio_parks_as_trio() -> None:
+    """A trio guest run lives inside an asyncio loop: its tasks see that loop running, yet are trio's (trio
+    names itself in sniffio's thread-local while a task runs), so a queue get parks them the trio way: the
+    asyncio future would be a yield that trio cannot take. In a fresh interpreter, as trio's guest mode
+    leaves an idle I/O thread behind for a while."""
+    script = textwrap.dedent(
+        """
+        import asyncio, threading, trio
+        from aiologic import Queue
+
+        async def trio_main(queue):
+            return await queue.async_get()
+
+        async def host():
+            loop = asyncio.get_running_loop()
+            queue = Queue()
+            done = loop.create_future()
+            trio.lowlevel.start_guest_run(
+                trio_main, queue, run_sync_soon_threadsafe=loop.call_soon_threadsafe,
+                done_callback=done.set_result,
+            )
+            while not queue.getting:
+                await asyncio.sleep(0.001)
+            threading.Thread(target=queue.green_put, args=(7,)).start()
+            return (await done).unwrap()
+
+        print(asyncio.run(host()))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (result.stdout.strip(), result.stderr) == ("7", "")
+
+
+# --- how other threads wake an asyncio loop: its own socket pair, or call_soon_threadsafe -------------------
+
+
+def _woken_from_threads(loop_class: type, rounds: int = 3) -> tuple[list[bool], Any]:
+    """On a fresh loop of ``loop_class``: ``rounds`` parks, each set from another thread; the results and
+    the loop, closed. The loop keeps the same wake-up all along."""
+    import asyncio
+
+    async def main() -> list[bool]:
+        results = []
+        kept = []
+        for _ in range(rounds):
+            event = create_async_event()
+            future = event._park(None)  # type: ignore[attr-defined]
+            kept.append(_wakeup(asyncio.get_running_loop()))
+            setter = threading.Thread(target=event.set)
+            setter.start()
+            results.append(await future)
+            setter.join()
+        assert all(wakeup is kept[0] for wakeup in kept)
+        return results
+
+    loop = loop_class()
+    try:
+        results = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    return results, loop
+
+
+def _wakeup(loop: Any) -> Any:
+    """What the loop kept as its wake-up (``None`` if nothing)."""
+    return loop.__dict__.get("_aiologic_wakeup")
+
+
+def test_asyncio_loop_keeps_one_wakeup() -> None:
+    import asyncio
+
+    results, loop = _woken_from_threads(asyncio.SelectorEventLoop, rounds=5)
+    assert results == [True] * 5
+    assert type(_wakeup(loop).__self__).__name__ == "_AsyncioWakeup"
+
+
+def test_asyncio_loop_without_readers_is_woken_by_call_soon_threadsafe() -> None:
+    import asyncio
+
+    class NoReaders(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def add_reader(self, *args: object) -> None:
+            raise NotImplementedError  # like the proactor loop
+
+    results, loop = _woken_from_threads(NoReaders)
+    assert results == [True, True, True]
+    assert _wakeup(loop).func.__name__ == "_call_soon_threadsafe"
+
+
+def test_asyncio_loop_refusing_attributes_is_woken_by_call_soon_threadsafe() -> None:
+    import asyncio
+
+    class NoAttributes(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def __setattr__(self, name: str, value: object) -> None:
+            if name.startswith("_aiologic"):
+                raise AttributeError(name)
+            super().__setattr__(name, value)
+
+    results, loop = _woken_from_threads(NoAttributes)
+    assert results == [True, True, True]
+    assert _wakeup(loop) is None
+
+
+def test_asyncio_wakeup_after_the_loop_closed_is_dropped() -> None:
+    """A thread that sets an event whose loop has closed meanwhile wakes nobody and raises nothing, with
+    either wake-up."""
+    import asyncio
+
+    class NoReaders(asyncio.SelectorEventLoop):  # type: ignore[misc, valid-type]
+        def add_reader(self, *args: object) -> None:
+            raise NotImplementedError
+
+    async def park(event: Any) -> Any:
+        return event._park(None)  # parked, never awaited
+
+    for loop_class in (asyncio.SelectorEventLoop, NoReaders):
+        event = create_async_event()
+        loop = loop_class()
+        future = loop.run_until_complete(park(event))
+        loop.close()
+        outcome: list[bool] = []
+        thread = threading.Thread(target=lambda: outcome.append(event.set()))  # noqa: B023
+        thread.start()
+        thread.join()
+        assert outcome == [True] and not future.done()
+
+
+def test_asyncio_wakeup_sockets_close_with_the_loop() -> None:
+    import asyncio
+    import gc
+
+    _, loop = _woken_from_threads(asyncio.SelectorEventLoop, rounds=1)
+    wakeup = _wakeup(loop).__self__
+    sockets = [wakeup._recv_into.__self__, wakeup._send.__self__]
+    assert all(sock.fileno() != -1 for sock in sockets)  # closing the loop leaves them to its collection
+    del loop, wakeup
+    gc.collect()
+    assert all(sock.fileno() == -1 for sock in sockets)
+
+
+def test_asyncio_wakeup_burst_from_a_thread_wakes_every_task() -> None:
+    """5000 tasks parked on one loop, set by a thread while the loop drains: more bytes than one read takes,
+    queued while earlier ones are being resolved."""
+    import asyncio
+
+    async def main() -> list[bool]:
+        events = [create_async_event() for _ in range(5000)]
+        tasks = [asyncio.ensure_future(_awaited(event._park(None))) for event in events]  # type: ignore[attr-defined]
+        setter = threading.Thread(target=lambda: [event.set() for event in events])
+        setter.start()
+        try:
+            return await asyncio.gather(*tasks)
+        finally:
+            setter.join()
+
+    assert asyncio.run(main()) == [True] * 5000
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable

@@ -14,11 +14,12 @@ nothing ever blocks, even in a signal handler or a destructor that interrupted t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Coroutine
-from types import TracebackType
+from collections.abc import Callable, Coroutine, Generator
+from types import TracebackType, coroutine
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel import AsyncEvent, GreenEvent, current_async_task_ident, current_green_task_ident
+from aiologic.lowlevel._fast import plain_threads
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -36,6 +37,7 @@ def leave(waiters: deque[Any], item: object) -> None:
 
 def _settle(event: Any, waiters: deque[Any], item: object, pass_on: Callable[[], object] | None) -> None:
     """After a wait that did not report a wake-up: pass on what a wake-up granted anyway, or leave."""
+    event._cancel()  # a no-op unless the park handed out its bare future (``AsyncEvent._park``)
     if event.is_set():
         if pass_on is not None:
             pass_on()
@@ -53,24 +55,27 @@ def green_park(
     """Block on ``event`` (queued in ``waiters`` as ``item``); ``True`` once woken, ``False`` on timeout."""
     woken = False
     try:
-        woken = event.wait(timeout)
+        woken = event._park_thread() if timeout is None and plain_threads[0] else event.wait(timeout)
     finally:
         if not woken:
             _settle(event, waiters, item, pass_on)
     return woken
 
 
-async def async_park(
+# A generator rather than a coroutine function, so that the future ``_park`` may return is awaited with
+# ``yield from`` right here: the one frame of ours between the primitive and the library.
+@coroutine
+def async_park(
     event: AsyncEvent,
     timeout: float | None,
     waiters: deque[Any],
     item: object,
     pass_on: Callable[[], object] | None = None,
-) -> bool:
+) -> Generator[Any, Any, bool]:
     """The async form of :func:`green_park`."""
-    woken = False
+    woken: bool = False
     try:
-        woken = await event.with_(timeout)
+        woken = yield from event._park(timeout)  # type: ignore[misc]  # an awaitable, iterated
     finally:
         if not woken:
             _settle(event, waiters, item, pass_on)

@@ -9,7 +9,7 @@ on whatever the set granted (the primitives do that). See ``_waiters`` for the h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from math import isinf, isnan
 from types import coroutine
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 from aiologic.lowlevel import _waiters
 from aiologic.lowlevel._checkpoints import _async_checkpoint, green_checkpoint
 from aiologic.lowlevel._fast import plain_threads
-from aiologic.lowlevel._libraries import current_async_library, current_green_library
+from aiologic.lowlevel._libraries import _running_asyncio_loop, current_async_library, current_green_library
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -159,6 +159,13 @@ class GreenEvent(Event):
         self._cancel()
         raise RuntimeError(f"unsupported green library {library!r}")
 
+    def _park_thread(self) -> bool:
+        """``wait()`` of a primitive's own fresh event while every green caller is a plain thread
+        (``plain_threads``, which the caller checked): straight to the thread park."""
+        if self._unset:
+            return _waiters.park_threading(self, None)
+        return self.wait()
+
 
 class AsyncEvent(Event):
     """A low-level event awaited by asyncio, trio and curio tasks (``await ev``, ``await ev.with_(t)``)."""
@@ -194,6 +201,16 @@ class AsyncEvent(Event):
             return (yield from _waiters.park_curio(self, timeout).__await__())
         self._cancel()
         raise RuntimeError(f"unsupported async library {library!r}")
+
+    def _park(self, timeout: float | None) -> Awaitable[bool]:
+        """``with_(timeout)`` for a primitive's own fresh event, and for an asyncio task without a timeout the
+        bare future that ``set()`` resolves instead (no frame of ours on each suspension and resumption).
+        After an exception the awaiting primitive cancels the event itself (``_cancel()``)."""
+        if timeout is None and self._unset:
+            loop = _running_asyncio_loop()
+            if loop is not None:
+                return _waiters.asyncio_future(self, loop)  # type: ignore[no-any-return]
+        return self.with_(timeout)
 
 
 class _Singleton(Event):

@@ -8,6 +8,7 @@ sniffio's context variable, then a running asyncio loop. Neither check imports a
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from sniffio import AsyncLibraryNotFoundError
 from sniffio import current_async_library_cvar as _async_cvar
@@ -97,3 +98,23 @@ def current_async_library(*, failsafe: bool = False) -> str | None:
     if failsafe:
         return None
     raise AsyncLibraryNotFoundError("unknown async library, or not in async context")
+
+
+def _running_asyncio_loop() -> Any:
+    """The running asyncio loop when :func:`current_async_library` would name asyncio by that loop (no
+    signal safety, sniffio override or curio kernel comes first), else ``None``: what a park needs, found
+    without the name or a second look-up of the loop. The loop is looked at first: with none running (a
+    trio or curio task), nothing else is."""
+    asyncio = _modules.get("asyncio")
+    if asyncio is None:
+        return None
+    loop = asyncio._get_running_loop()
+    if (
+        loop is not None
+        and current_async_library_tlocal.name is None
+        and not (_detection_overridden[0] and _signal_safety.enabled)
+        and ("curio.meta" not in _modules or not _curio_running())
+        and _async_cvar.get() is None
+    ):
+        return loop
+    return None

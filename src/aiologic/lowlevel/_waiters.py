@@ -25,7 +25,9 @@ Timeouts are already validated: ``None`` waits forever, ``0`` makes one pass thr
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiologic.lowlevel._signals import _signal_safety
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from aiologic.lowlevel._events import Event
 
 __all__ = [
+    "asyncio_future",
     "park_asyncio",
     "park_curio",
     "park_eventlet",
@@ -69,8 +72,7 @@ def park_threading(event: Event, timeout: float | None) -> bool:
         return True
     try:
         if timeout is None:
-            while not lock.acquire(True, TIMEOUT_MAX):
-                pass
+            lock.acquire()  # untimed, as threading.Condition waits: no deadline to compute on the way
             return True
         if timeout <= TIMEOUT_MAX:
             acquired = lock.acquire(timeout > 0, timeout if timeout > 0 else -1)
@@ -349,24 +351,110 @@ def _resolve(future: Any, result: bool) -> None:
         future.set_result(result)
 
 
-def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
-    loop = _modules["asyncio"].get_running_loop()  # detected: imported and running
+class _AsyncioWakeup:
+    """Per loop: resolves the futures that other threads wake, through a socket pair of its own.
+
+    ``call_soon_threadsafe`` costs a new handle and a context copy per wake-up, and the loop reads its
+    self-pipe until ``recv`` raises. Here a waker queues the future and writes one byte; the loop's reader,
+    registered once, reads once (a larger backlog leaves the socket readable for the next pass) and resolves
+    every queued future. Nothing is lost: a byte follows every queued future, and the reader drains the queue
+    after reading.
+    """
+
+    def __init__(self, loop: Any) -> None:
+        from collections import deque
+
+        self.pending: deque[Any] = deque()
+        reader, writer = original("socket", "socketpair")()  # never a green socket
+        try:
+            # Closed once the loop is collected, never before: until then a waker may still be writing.
+            close = weakref.finalize(loop, _close_sockets, reader, writer)
+        except BaseException:
+            _close_sockets(reader, writer)
+            raise
+        try:
+            reader.setblocking(False)
+            writer.setblocking(False)
+            loop.add_reader(reader.fileno(), self._drain)
+        except BaseException:
+            close()
+            raise
+        self._buffer = bytearray(4096)
+        self._recv_into = reader.recv_into
+        self._send = writer.send
+
+    def wake(self, future: Any) -> None:
+        self.pending.append(future)
+        try:
+            self._send(b"\0")
+        except OSError:  # full: the loop is already due to read; closed: the loop is gone
+            pass
+
+    def _drain(self) -> None:
+        try:
+            self._recv_into(self._buffer)
+        except OSError:
+            pass
+        pending = self.pending
+        while pending:
+            try:
+                future = pending.popleft()
+            except IndexError:
+                break
+            _resolve(future, True)
+
+
+def _close_sockets(*sockets: Any) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+def _call_soon_threadsafe(loop: Any, future: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(_resolve, future, True)
+    except RuntimeError:  # the loop is closed: nobody is left to wake
+        pass
+
+
+def _asyncio_wakeup(loop: Any) -> Callable[[Any], None]:
+    """How other threads wake a future of ``loop`` (called in its thread): its ``_AsyncioWakeup``, kept on
+    the loop, or ``call_soon_threadsafe`` where the loop cannot read a socket (the proactor) or keep one."""
+    try:
+        loop._aiologic_wakeup = None  # can it keep one?
+    except AttributeError:
+        return partial(_call_soon_threadsafe, loop)
+    try:
+        wake: Callable[[Any], None] = _AsyncioWakeup(loop).wake
+    except (NotImplementedError, OSError, TypeError):  # no add_reader, no descriptor left, no weak reference
+        wake = partial(_call_soon_threadsafe, loop)
+    loop._aiologic_wakeup = wake
+    return wake
+
+
+def asyncio_future(event: Event, loop: Any) -> Any:
+    """A future of ``loop``, the running one, that ``set()`` resolves with ``True`` from any thread (already
+    resolved if the event was set before the wake-up could be offered). Awaiting it parks the task with no
+    frame of ours in between; whoever awaits it cancels the event after an exception."""
     future = loop.create_future()
     thread_ident = get_ident()
+    wakeup = getattr(loop, "_aiologic_wakeup", None) or _asyncio_wakeup(loop)
 
     def wake() -> None:
         if _foreign(thread_ident):
-            try:
-                loop.call_soon_threadsafe(_resolve, future, True)
-            except RuntimeError:  # the loop is closed: nobody is left to wake
-                pass
+            wakeup(future)
         else:
             _resolve(future, True)
 
     if not event._publish(wake):
-        return True
+        future.set_result(True)
+    return future
+
+
+def park_asyncio(event: Event, timeout: float | None) -> Generator[Any, Any, bool]:
+    loop = _modules["asyncio"].get_running_loop()  # detected: imported and running
+    future = asyncio_future(event, loop)
     handle = None
-    if timeout is not None:
+    if timeout is not None and not future.done():
         handle = loop.call_later(timeout, _asyncio_timed_out, event, future)
     try:
         return (yield from future.__await__())  # type: ignore[no-any-return]
