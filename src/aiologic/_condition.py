@@ -23,14 +23,19 @@ wait already ended (``event.cancelled()``, it will leave by itself) and, for the
 predicate, one it then puts back. With the queue as the arbiter, a waiter that timed out in either window
 could not remove itself and reported ``True`` for a notification nobody counted (and, when cancelled, passed
 on one that never existed), and a waiter put back after it had left stayed in the queue for good.
+
+Most conditions are never waited on (every ``concurrent.futures.Future`` has one) and each full GC collection
+scans them all, so a condition keeps few objects that the GC tracks: lock adapters without state are shared,
+the notify try-lock is a one-byte ``bytearray`` and the default timer a ``range`` iterator (as atomic as a
+one-element list and ``itertools.count``, but not tracked).
 """
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from itertools import repeat, starmap
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -358,6 +363,9 @@ async def _async_shielded(acquire: Callable[[], Any]) -> None:
 
 # --- the condition ----------------------------------------------------------------------------------------
 
+_COUNTING = range(sys.maxsize)  # iter() of it is the default timer, made here once (range() is slow)
+_NOT_NOTIFYING = bytearray(1)  # copied: faster than bytearray(1)
+
 
 class Condition(Generic[_L, _T]):
     """A condition variable usable from threads, greenlets and tasks at once.
@@ -366,13 +374,23 @@ class Condition(Generic[_L, _T]):
     or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
     """
 
-    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_lock", "_notifying", "_timer", "_waiters")
+    __slots__ = (
+        "__weakref__",
+        "_adapter",
+        "_custom_timer",
+        "_lock",
+        "_notifying",
+        "_stamps",
+        "_timer",
+        "_waiters",
+    )
     _lock: Any
-    _timer: Callable[[], Any]
+    _timer: Callable[[], Any]  # set only for a custom timer
     _custom_timer: bool
+    _stamps: Iterator[Any]  # next() stamps a wait: the custom timer's value, or the default counter's
     _adapter: _Adapter
     _waiters: deque[_Waiter]
-    _notifying: list[None]  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
+    _notifying: bytearray  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
 
     def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
         if lock is DEFAULT:
@@ -380,10 +398,14 @@ class Condition(Generic[_L, _T]):
         self = object.__new__(cls)
         self._lock = lock
         self._custom_timer = timer is not DEFAULT
-        self._timer = timer if self._custom_timer else itertools.count().__next__
+        if self._custom_timer:
+            self._timer = timer
+            self._stamps = starmap(timer, repeat(()))  # calls timer() on each next()
+        else:
+            self._stamps = iter(_COUNTING)  # counts as itertools.count() does
         self._adapter = _adapter_for(lock)
         self._waiters = deque()
-        self._notifying = [None]
+        self._notifying = _NOT_NOTIFYING.copy()
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -433,7 +455,7 @@ class Condition(Generic[_L, _T]):
         adapter = self._adapter
         lock = self._lock
         state = adapter.check(lock, green)
-        waiter = _Waiter(event, self._timer(), predicate, adapter.lock_item(event, state))
+        waiter = _Waiter(event, next(self._stamps), predicate, adapter.lock_item(event, state))
         self._waiters.append(waiter)  # queued before the lock is released: no notify can slip by
         try:
             return waiter, adapter.release(lock, state)
@@ -567,10 +589,10 @@ class Condition(Generic[_L, _T]):
             raise BusyResourceError("another task is already notifying this resource") from None
         try:
             if deadline is None:
-                deadline = self._timer()
+                deadline = next(self._stamps)
             return self._notify(count, deadline)
         finally:
-            self._notifying.append(None)
+            self._notifying.append(0)
 
     def _notify(self, count: int, deadline: Any) -> int:
         waiters = self._waiters
@@ -627,7 +649,7 @@ class Condition(Generic[_L, _T]):
             return True
         if value:
             return True
-        waiter.time = self._timer()
+        waiter.time = next(self._stamps)
         skipped.append(waiter)
         return False
 
@@ -651,7 +673,7 @@ class Condition(Generic[_L, _T]):
     @property
     def timer(self) -> Callable[[], Any]:
         """The callable that stamps waits."""
-        return self._timer
+        return self._timer if self._custom_timer else self._stamps.__next__
 
     @property
     def waiting(self) -> int:
