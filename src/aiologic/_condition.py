@@ -25,9 +25,10 @@ could not remove itself and reported ``True`` for a notification nobody counted 
 on one that never existed), and a waiter put back after it had left stayed in the queue for good.
 
 Most conditions are never waited on (every ``concurrent.futures.Future`` has one) and each full GC collection
-scans them all, so a condition keeps few objects that the GC tracks: lock adapters without state are shared,
-the notify try-lock is a one-byte ``bytearray`` and the default timer a ``range`` iterator (as atomic as a
-one-element list and ``itertools.count``, but not tracked).
+scans them all, so a condition keeps few objects that the GC tracks: its waiter queue is made by the first
+wait (``NO_WAITERS`` until then), lock adapters without state are shared, the notify try-lock is a one-byte
+``bytearray`` and the default timer a ``range`` iterator (as atomic as a one-element list and
+``itertools.count``, but not tracked).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from aiologic._guard import BusyResourceError
 from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
-from aiologic._waiting import leave
+from aiologic._waiting import NO_WAITERS, leave, waiter_queue
 from aiologic.lowlevel import (
     async_checkpoint,
     async_clock,
@@ -404,7 +405,7 @@ class Condition(Generic[_L, _T]):
         else:
             self._stamps = iter(_COUNTING)  # counts as itertools.count() does
         self._adapter = _adapter_for(lock)
-        self._waiters = deque()
+        self._waiters = NO_WAITERS
         self._notifying = _NOT_NOTIFYING.copy()
         return self
 
@@ -456,11 +457,12 @@ class Condition(Generic[_L, _T]):
         lock = self._lock
         state = adapter.check(lock, green)
         waiter = _Waiter(event, next(self._stamps), predicate, adapter.lock_item(event, state))
-        self._waiters.append(waiter)  # queued before the lock is released: no notify can slip by
+        waiters = waiter_queue(self)
+        waiters.append(waiter)  # queued before the lock is released: no notify can slip by
         try:
             return waiter, adapter.release(lock, state)
         except BaseException:
-            leave(self._waiters, waiter)
+            leave(waiters, waiter)
             raise
 
     def _settled(self, waiter: _Waiter, woken: bool) -> tuple[bool, bool]:
@@ -619,7 +621,7 @@ class Condition(Generic[_L, _T]):
                 except IndexError:  # its wait ended meanwhile: it leaves unnotified
                     continue
                 if self._adapter.reparks:
-                    self._lock._waiters.append(waiter.lock_item)
+                    waiter_queue(self._lock).append(waiter.lock_item)
                 else:
                     waiter.event.set()
                 notified += 1
