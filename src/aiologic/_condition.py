@@ -304,10 +304,9 @@ _THREAD_RLOCK = _ThreadRLock()
 
 
 def _adapter_for(lock: Any) -> _Adapter:
+    """The adapter for a lock other than an aiologic ``Lock``/``RLock`` (``Condition`` checks that inline)."""
     if lock is None:
         return _NO_LOCK
-    if isinstance(lock, Lock):
-        return _AIOLOGIC_LOCK
     if isinstance(lock, BinarySemaphore):
         return _BinarySemaphore()
     if hasattr(lock, "_is_owned"):
@@ -404,7 +403,7 @@ class Condition(Generic[_L, _T]):
             self._stamps = starmap(timer, repeat(()))  # calls timer() on each next()
         else:
             self._stamps = iter(_COUNTING)  # counts as itertools.count() does
-        self._adapter = _adapter_for(lock)
+        self._adapter = _AIOLOGIC_LOCK if isinstance(lock, Lock) else _adapter_for(lock)
         self._waiters = NO_WAITERS
         self._notifying = _NOT_NOTIFYING.copy()
         return self
