@@ -182,16 +182,17 @@ class _Entries(_Adapter):
         ident = current_green_task_ident() if green else current_async_task_ident()
         self.entries[ident] = self.entries.get(ident, 0) + 1
 
-    def leaving(self, green: bool) -> bool:
+    def exit(self, lock: Any, green: bool) -> None:
+        """Release the lock if the caller entered it through the condition."""
         ident = current_green_task_ident() if green else current_async_task_ident()
         count = self.entries.get(ident, 0)
         if not count:
-            return False
+            return
         if count == 1:
             del self.entries[ident]
         else:
             self.entries[ident] = count - 1
-        return True
+        lock.release()
 
 
 class _BinarySemaphore(_Entries):
@@ -230,10 +231,6 @@ class _BinarySemaphore(_Entries):
         await lock.async_acquire()
         self.entered(False)
 
-    def exit(self, lock: BinarySemaphore, green: bool) -> None:
-        if self.leaving(green):
-            lock.release()
-
 
 class _ThreadLock(_Entries):
     """A plain thread lock (``threading.Lock``): "held" means "locked"."""
@@ -260,10 +257,6 @@ class _ThreadLock(_Entries):
     async def async_enter(self, lock: Any) -> None:
         lock.acquire()
         self.entered(False)
-
-    def exit(self, lock: Any, green: bool) -> None:
-        if self.leaving(green):
-            lock.release()
 
 
 class _ThreadRLock(_Adapter):
