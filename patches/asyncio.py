@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -117,7 +118,10 @@ class Condition(aiologic.Condition[Any, Any], asyncio.Condition):  # type: ignor
                 f"a patched asyncio.Condition needs a patched asyncio.Lock, not {type(lock).__qualname__} "
                 "(was the lock created before patching?)"
             )
-        return super().__new__(cls, lock)
+        self = super().__new__(cls, lock)
+        # A deque from the start, not NO_WAITERS: asyncio.Condition's is (the stdlib's tests append to it).
+        self._waiters = deque()
+        return self
 
     def __init__(self, lock: Any = None) -> None:
         pass

@@ -20,6 +20,7 @@ import aiologic
 from aiologic._barrier import BROKEN
 from aiologic._lock import green_key
 from aiologic._patching import loop_blocked
+from aiologic._waiting import NO_WAITERS
 from aiologic.lowlevel._fast import plain_threads
 from aiologic.lowlevel._threads import get_ident, original
 
@@ -146,7 +147,7 @@ class RLock(aiologic.RLock):
 
     def _at_fork_reinit(self) -> None:
         self._tokens[:] = [None]
-        self._waiters.clear()
+        self._waiters = NO_WAITERS
         self._owner = None
         self._count = 1
 
@@ -213,7 +214,7 @@ class Condition(aiologic.Condition[Any, Any], _Condition):
 
     def _at_fork_reinit(self) -> None:
         self._lock._at_fork_reinit()
-        self._waiters.clear()
+        self._waiters = NO_WAITERS
 
     def wait(self, timeout: float | None = None) -> bool:
         """Release the lock, wait for a notification, take the lock back; ``False`` on timeout."""
@@ -346,7 +347,7 @@ class Event(aiologic.REvent, _Event):
         return await self.with_(wait_timeout(timeout))
 
     def _at_fork_reinit(self) -> None:
-        self._waiters = None
+        self._waiters = NO_WAITERS
 
 
 class _ActionFailed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import math
 import pickle
@@ -164,6 +165,24 @@ def test_lock_property_is_the_given_lock(kind: str) -> None:
     cv = Condition(lock)
     assert cv.lock is lock
     assert cv.waiting == 0
+
+
+def test_a_condition_not_waited_on_holds_no_object_of_its_own_that_the_gc_tracks() -> None:
+    """Each concurrent.futures.Future has a condition (the patched one is this class), and every full GC
+    collection scans them all: a condition and its default lock share their lock adapter, and keep their
+    waiter queues, try-lock and timer out of the GC (the queues until a wait needs them)."""
+
+    def own(obj: object) -> list[object]:
+        return [o for o in gc.get_referents(obj) if gc.is_tracked(o) and not isinstance(o, type)]
+
+    cv = Condition()
+    assert own(cv) == [cv._adapter, cv.lock] and Condition()._adapter is cv._adapter  # a shared adapter
+    assert own(cv.lock) == [cv.lock._tokens]
+    with cv:
+        assert not cv.wait(0)
+        assert cv.notify() == 0
+    assert cv.waiting == 0 and cv.timer() > 0
+    assert cv._waiters in own(cv)  # the first wait made the queue
 
 
 def test_default_timer_is_an_increasing_counter() -> None:

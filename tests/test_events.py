@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import aiologic
+from aiologic._waiting import NO_WAITERS, _offered, waiter_queue
 from aiologic.lowlevel import disable_checkpoints, enable_checkpoints
 from aiologic.meta import DEFAULT
 from harness import (
@@ -664,11 +665,9 @@ FRESH: dict[str, tuple[Callable[[], Any], str]] = {
 def test_first_waiters_racing_share_one_queue(make: Callable[[], Any], release: str) -> None:
     """Fresh events have no waiter queue; 8 threads making their first wait at once all end up in one
     queue, so one ``set()`` wakes every one of them. Repeated on 50 fresh events to meet the race."""
-    from aiologic._event import _offered
-
     for _ in range(50):
         event = make()
-        assert event._waiters is None and event.waiting == 0
+        assert event._waiters is NO_WAITERS and event.waiting == 0
         start = threading.Barrier(8)
         results: list[bool] = []
 
@@ -693,9 +692,45 @@ def test_first_queue_takes_the_offer_of_a_racer_that_has_not_stored_yet() -> Non
     """The interleaving the race above can only hit by chance: another first waiter offered its queue and
     was interrupted before storing it. The next first waiter stores that offer, not a second queue (which
     would strand the interrupted one), and withdraws it."""
-    from aiologic._event import _offered
-
     event = aiologic.Event()
     racer = _offered.setdefault(event, deque())
-    assert event._queue() is racer and event._waiters is racer and event not in _offered
-    assert event._queue() is racer  # and so does every later waiter
+    assert waiter_queue(event) is racer and event._waiters is racer and event not in _offered
+    assert waiter_queue(event) is racer  # and so does every later waiter
+
+
+class _Racy:
+    """A primitive whose ``_waiters`` read number ``at_read`` lets a racing first waiter run ``waiter_queue``
+    completely, before or after the read takes its value (a thread switch, a signal handler, a destructor)."""
+
+    def __init__(self, at_read: int, before: bool) -> None:
+        self.value: Any = NO_WAITERS
+        self.reads = 0
+        self.at_read = at_read
+        self.before = before
+        self.racer: Any = None
+
+    @property
+    def _waiters(self) -> Any:
+        self.reads += 1
+        value = self.value
+        if self.reads == self.at_read:
+            self.racer = waiter_queue(self)
+            if self.before:
+                value = self.value
+        return value
+
+    @_waiters.setter
+    def _waiters(self, value: Any) -> None:
+        self.value = value
+
+
+@pytest.mark.parametrize("at_read", [1, 2])
+@pytest.mark.parametrize("before", [True, False], ids=["racer-first", "read-first"])
+def test_racing_first_waiters_get_one_queue(at_read: int, before: bool) -> None:
+    """The other interleavings of two first waiters (events, locks and conditions share ``waiter_queue``):
+    both get the queue that is stored, and no offer is left behind."""
+    primitive = _Racy(at_read, before)
+    queue = waiter_queue(primitive)
+    assert type(queue) is deque
+    assert queue is primitive.racer is primitive.value
+    assert primitive not in _offered

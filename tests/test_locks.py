@@ -9,6 +9,7 @@ where both locks share them.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from typing import Any
 import pytest
 
 from aiologic import Lock, RLock
+from aiologic._waiting import NO_WAITERS, waiter_queue
 from aiologic.lowlevel import create_green_event, current_green_task_ident
 from harness import (
     ADDRESS,
@@ -519,7 +521,7 @@ def test_rlock_refused_deep_hand_off_leaves_level_one() -> None:
     lock.green_acquire()
     gone = create_green_event()
     assert gone.wait(0) is False  # timed out: every later set() is refused
-    lock._waiters.append((gone, ("threading", -1), None, 3))
+    waiter_queue(lock).append((gone, ("threading", -1), None, 3))
     lock.green_release()
     assert not lock.locked() and not lock.waiting
     with lock:
@@ -605,3 +607,17 @@ def test_rlock_async_context_manager_reenters(async_library: str) -> None:
         assert not lock.locked()
 
     run(async_library, body)
+
+
+# --- the waiter queue, made by the first waiter (aiologic._waiting.waiter_queue) ---------------------------
+
+
+def test_waiter_queue_is_made_by_the_first_waiter(kind: type[Lock]) -> None:
+    lock = kind()
+    assert lock._waiters is NO_WAITERS and not lock._waiters
+    lock.green_acquire()
+    thread = threading.Thread(target=lambda: lock.green_acquire(timeout=0.01))
+    thread.start()
+    thread.join()
+    assert type(lock._waiters) is collections.deque and not lock._waiters
+    lock.green_release()

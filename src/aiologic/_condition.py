@@ -23,21 +23,27 @@ wait already ended (``event.cancelled()``, it will leave by itself) and, for the
 predicate, one it then puts back. With the queue as the arbiter, a waiter that timed out in either window
 could not remove itself and reported ``True`` for a notification nobody counted (and, when cancelled, passed
 on one that never existed), and a waiter put back after it had left stayed in the queue for good.
+
+Most conditions are never waited on (every ``concurrent.futures.Future`` has one) and each full GC collection
+scans them all, so a condition keeps few objects that the GC tracks: its waiter queue is made by the first
+wait (``NO_WAITERS`` until then), lock adapters without state are shared, the notify try-lock is a one-byte
+``bytearray`` and the default timer a ``range`` iterator (as atomic as a one-element list and
+``itertools.count``, but not tracked).
 """
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from itertools import repeat, starmap
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiologic._guard import BusyResourceError
 from aiologic._lock import Lock, RLock, _key
 from aiologic._semaphore import BinarySemaphore
-from aiologic._waiting import leave
+from aiologic._waiting import NO_WAITERS, leave, waiter_queue
 from aiologic.lowlevel import (
     async_checkpoint,
     async_clock,
@@ -77,50 +83,48 @@ class _Waiter:
 
 
 class _Adapter:
-    """How a condition uses its lock. ``state`` is what a waiter needs to give the lock back to itself."""
+    """How a condition uses its lock, given to each method. ``state`` is what a waiter needs to give the lock
+    back to itself. Adapters without state of their own are shared by every condition over that lock kind."""
 
-    __slots__ = ("lock",)
+    __slots__ = ()
     reparks = False  # notify() moves waiters into the lock's own queue
 
-    def __init__(self, lock: Any) -> None:
-        self.lock = lock
-
-    def held(self) -> bool:
+    def held(self, lock: Any) -> bool:
         return True
 
-    def check(self, green: bool) -> Any:
+    def check(self, lock: Any, green: bool) -> Any:
         """Check that the caller may wait; return what ``release`` and ``lock_item`` need."""
 
-    def release(self, state: Any) -> Any:
+    def release(self, lock: Any, state: Any) -> Any:
         """Release the lock fully; return what the ``*_restore`` methods need."""
         return state
 
     def lock_item(self, event: Any, state: Any) -> Any:
         return None
 
-    def granted(self, state: Any) -> None:
+    def granted(self, lock: Any) -> None:
         """The lock was handed to a reparked waiter."""
 
-    def green_restore(self, state: Any) -> None:
+    def green_restore(self, lock: Any, state: Any) -> None:
         """Take the lock back (blocking, no timeout)."""
 
-    async def async_restore(self, state: Any) -> None:
-        self.green_restore(state)
+    async def async_restore(self, lock: Any, state: Any) -> None:
+        self.green_restore(lock, state)
 
-    def green_enter(self) -> None:
+    def green_enter(self, lock: Any) -> None:
         pass
 
-    async def async_enter(self) -> None:
-        self.green_enter()
+    async def async_enter(self, lock: Any) -> None:
+        self.green_enter(lock)
 
-    def exit(self, green: bool) -> None:
+    def exit(self, lock: Any, green: bool) -> None:
         pass
 
 
 class _NoLock(_Adapter):
     __slots__ = ()
 
-    def held(self) -> bool:
+    def held(self, lock: Any) -> bool:
         return False
 
 
@@ -130,46 +134,46 @@ class _AiologicLock(_Adapter):
     __slots__ = ()
 
     reparks = True
-    lock: Lock
 
-    def held(self) -> bool:
-        return self.lock.locked()
+    def held(self, lock: Lock) -> bool:
+        return lock.locked()
 
-    def check(self, green: bool) -> Any:
-        lock = self.lock
+    def check(self, lock: Lock, green: bool) -> Any:
         ident = current_green_task_ident() if green else current_async_task_ident()
         key = _key(ident)
         if lock._owner != key:
             raise RuntimeError("cannot wait on un-acquired lock")
         return (ident, key, None if type(key) is int else get_ident(), lock._count)
 
-    def release(self, state: Any) -> Any:
-        self.lock._release(state[0], state[3])
+    def release(self, lock: Lock, state: Any) -> Any:
+        lock._release(state[0], state[3])
         return state
 
     def lock_item(self, event: Any, state: Any) -> Any:
         return (event, *state[1:])
 
-    def green_restore(self, state: Any) -> None:
-        _green_shielded(lambda: self.lock._green_acquire(state[3], True, None))
+    def green_restore(self, lock: Lock, state: Any) -> None:
+        _green_shielded(lambda: lock._green_acquire(state[3], True, None))
 
-    async def async_restore(self, state: Any) -> None:
-        await _async_shielded(lambda: self.lock._async_acquire(state[3], True, None))
+    async def async_restore(self, lock: Lock, state: Any) -> None:
+        await _async_shielded(lambda: lock._async_acquire(state[3], True, None))
 
-    def green_enter(self) -> None:
-        self.lock._green_acquire(1, True, None)
+    def green_enter(self, lock: Lock) -> None:
+        lock._green_acquire(1, True, None)
 
-    async def async_enter(self) -> None:
-        await self.lock._async_acquire(1, True, None)
+    async def async_enter(self, lock: Lock) -> None:
+        await lock._async_acquire(1, True, None)
 
-    def exit(self, green: bool) -> None:
+    def exit(self, lock: Lock, green: bool) -> None:
         ident = current_green_task_ident() if green else current_async_task_ident()
-        if self.lock._owner == _key(ident):
-            self.lock._release(ident, 1)
+        if lock._owner == _key(ident):
+            lock._release(ident, 1)
 
 
-class _Entries:
-    """Counts context-manager entries per task, for locks that do not know their owner."""
+class _Entries(_Adapter):
+    """Counts context-manager entries per task, for locks that do not know their owner: one per condition."""
+
+    __slots__ = ("entries",)
 
     def __init__(self) -> None:
         self.entries: dict[tuple[str, int], int] = {}
@@ -178,97 +182,81 @@ class _Entries:
         ident = current_green_task_ident() if green else current_async_task_ident()
         self.entries[ident] = self.entries.get(ident, 0) + 1
 
-    def leaving(self, green: bool) -> bool:
+    def exit(self, lock: Any, green: bool) -> None:
+        """Release the lock if the caller entered it through the condition."""
         ident = current_green_task_ident() if green else current_async_task_ident()
         count = self.entries.get(ident, 0)
         if not count:
-            return False
+            return
         if count == 1:
             del self.entries[ident]
         else:
             self.entries[ident] = count - 1
-        return True
+        lock.release()
 
 
-class _BinarySemaphore(_Adapter):
+class _BinarySemaphore(_Entries):
     """Ownerless: aiologic binary semaphores; "held" means "locked"."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ()
     reparks = True
-    lock: BinarySemaphore
 
-    def __init__(self, lock: Any) -> None:
-        super().__init__(lock)
-        self._entries = _Entries()
+    def held(self, lock: BinarySemaphore) -> bool:
+        return not lock._tokens
 
-    def held(self) -> bool:
-        return not self.lock._tokens
-
-    def check(self, green: bool) -> Any:
-        if self.lock._tokens:
+    def check(self, lock: BinarySemaphore, green: bool) -> Any:
+        if lock._tokens:
             raise RuntimeError("cannot wait on un-acquired lock")
 
-    def release(self, state: Any) -> Any:
-        self.lock.release()
+    def release(self, lock: BinarySemaphore, state: Any) -> Any:
+        lock.release()
 
     def lock_item(self, event: Any, state: Any) -> Any:
         return (event,)
 
-    def granted(self, state: Any) -> None:
-        self.lock._taken()
+    def granted(self, lock: BinarySemaphore) -> None:
+        lock._taken()
 
-    def green_restore(self, state: Any) -> None:
-        _green_shielded(self.lock.green_acquire)
+    def green_restore(self, lock: BinarySemaphore, state: Any) -> None:
+        _green_shielded(lock.green_acquire)
 
-    async def async_restore(self, state: Any) -> None:
-        await _async_shielded(self.lock.async_acquire)
+    async def async_restore(self, lock: BinarySemaphore, state: Any) -> None:
+        await _async_shielded(lock.async_acquire)
 
-    def green_enter(self) -> None:
-        self.lock.green_acquire()
-        self._entries.entered(True)
+    def green_enter(self, lock: BinarySemaphore) -> None:
+        lock.green_acquire()
+        self.entered(True)
 
-    async def async_enter(self) -> None:
-        await self.lock.async_acquire()
-        self._entries.entered(False)
-
-    def exit(self, green: bool) -> None:
-        if self._entries.leaving(green):
-            self.lock.release()
+    async def async_enter(self, lock: BinarySemaphore) -> None:
+        await lock.async_acquire()
+        self.entered(False)
 
 
-class _ThreadLock(_Adapter):
+class _ThreadLock(_Entries):
     """A plain thread lock (``threading.Lock``): "held" means "locked"."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ()
 
-    def __init__(self, lock: Any) -> None:
-        super().__init__(lock)
-        self._entries = _Entries()
+    def held(self, lock: Any) -> bool:
+        return bool(lock.locked())
 
-    def held(self) -> bool:
-        return bool(self.lock.locked())
-
-    def check(self, green: bool) -> Any:
-        if not self.lock.locked():
+    def check(self, lock: Any, green: bool) -> Any:
+        if not lock.locked():
             raise RuntimeError("cannot wait on un-acquired lock")
 
-    def release(self, state: Any) -> Any:
-        self.lock.release()
+    def release(self, lock: Any, state: Any) -> Any:
+        lock.release()
 
-    def green_restore(self, state: Any) -> None:
-        self.lock.acquire()
+    def green_restore(self, lock: Any, state: Any) -> None:
+        lock.acquire()
 
-    def green_enter(self) -> None:
-        self.lock.acquire()
-        self._entries.entered(True)
+    def green_enter(self, lock: Any) -> None:
+        lock.acquire()
+        self.entered(True)
 
-    async def async_enter(self) -> None:
-        self.lock.acquire()
-        self._entries.entered(False)
-
-    def exit(self, green: bool) -> None:
-        if self._entries.leaving(green):
-            self.lock.release()
+    async def async_enter(self, lock: Any) -> None:
+        lock.acquire()
+        self.entered(False)
 
 
 class _ThreadRLock(_Adapter):
@@ -276,9 +264,8 @@ class _ThreadRLock(_Adapter):
 
     __slots__ = ()
 
-    def held(self) -> bool:
+    def held(self, lock: Any) -> bool:
         # By anyone: the owner may be another thread, which _is_owned() does not see.
-        lock = self.lock
         if lock._is_owned():
             return True
         if lock.acquire(False):
@@ -286,35 +273,39 @@ class _ThreadRLock(_Adapter):
             return False
         return True
 
-    def check(self, green: bool) -> Any:
-        if not self.lock._is_owned():
+    def check(self, lock: Any, green: bool) -> Any:
+        if not lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
 
-    def release(self, state: Any) -> Any:
-        return self.lock._release_save()
+    def release(self, lock: Any, state: Any) -> Any:
+        return lock._release_save()
 
-    def green_restore(self, state: Any) -> None:
-        self.lock._acquire_restore(state)
+    def green_restore(self, lock: Any, state: Any) -> None:
+        lock._acquire_restore(state)
 
-    def green_enter(self) -> None:
-        self.lock.acquire()
+    def green_enter(self, lock: Any) -> None:
+        lock.acquire()
 
-    def exit(self, green: bool) -> None:
-        if self.lock._is_owned():
-            self.lock.release()
+    def exit(self, lock: Any, green: bool) -> None:
+        if lock._is_owned():
+            lock.release()
+
+
+_NO_LOCK = _NoLock()
+_AIOLOGIC_LOCK = _AiologicLock()
+_THREAD_RLOCK = _ThreadRLock()
 
 
 def _adapter_for(lock: Any) -> _Adapter:
+    """The adapter for a lock other than an aiologic ``Lock``/``RLock`` (``Condition`` checks that inline)."""
     if lock is None:
-        return _NoLock(lock)
-    if isinstance(lock, Lock):
-        return _AiologicLock(lock)
+        return _NO_LOCK
     if isinstance(lock, BinarySemaphore):
-        return _BinarySemaphore(lock)
+        return _BinarySemaphore()
     if hasattr(lock, "_is_owned"):
-        return _ThreadRLock(lock)
+        return _THREAD_RLOCK
     if hasattr(lock, "acquire") and hasattr(lock, "release"):
-        return _ThreadLock(lock)
+        return _ThreadLock()
     raise TypeError(f"unsupported lock type: {type(lock).__qualname__}")
 
 
@@ -365,6 +356,9 @@ async def _async_shielded(acquire: Callable[[], Any]) -> None:
 
 # --- the condition ----------------------------------------------------------------------------------------
 
+_COUNTING = range(sys.maxsize)  # iter() of it is the default timer, made here once (range() is slow)
+_NOT_NOTIFYING = bytearray(1)  # copied: faster than bytearray(1)
+
 
 class Condition(Generic[_L, _T]):
     """A condition variable usable from threads, greenlets and tasks at once.
@@ -373,13 +367,23 @@ class Condition(Generic[_L, _T]):
     or ``None`` for a lockless condition. ``timer`` stamps each wait (default: a counter).
     """
 
-    __slots__ = ("__weakref__", "_adapter", "_custom_timer", "_lock", "_notifying", "_timer", "_waiters")
+    __slots__ = (
+        "__weakref__",
+        "_adapter",
+        "_custom_timer",
+        "_lock",
+        "_notifying",
+        "_stamps",
+        "_timer",
+        "_waiters",
+    )
     _lock: Any
-    _timer: Callable[[], Any]
+    _timer: Callable[[], Any]  # set only for a custom timer
     _custom_timer: bool
+    _stamps: Iterator[Any]  # next() stamps a wait: the custom timer's value, or the default counter's
     _adapter: _Adapter
     _waiters: deque[_Waiter]
-    _notifying: list[None]  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
+    _notifying: bytearray  # a try-lock: notify() is not reentrant (a delegated predicate may not notify)
 
     def __new__(cls, lock: Any = DEFAULT, timer: Any = DEFAULT) -> Self:
         if lock is DEFAULT:
@@ -387,10 +391,14 @@ class Condition(Generic[_L, _T]):
         self = object.__new__(cls)
         self._lock = lock
         self._custom_timer = timer is not DEFAULT
-        self._timer = timer if self._custom_timer else itertools.count().__next__
-        self._adapter = _adapter_for(lock)
-        self._waiters = deque()
-        self._notifying = [None]
+        if self._custom_timer:
+            self._timer = timer
+            self._stamps = starmap(timer, repeat(()))  # calls timer() on each next()
+        else:
+            self._stamps = iter(_COUNTING)  # counts as itertools.count() does
+        self._adapter = _AIOLOGIC_LOCK if isinstance(lock, Lock) else _adapter_for(lock)
+        self._waiters = NO_WAITERS
+        self._notifying = _NOT_NOTIFYING.copy()
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -410,27 +418,27 @@ class Condition(Generic[_L, _T]):
         return f"<{type(self).__module__}.Condition({args}) at {id(self):#x} [waiting={len(self._waiters)}]>"
 
     def __bool__(self) -> bool:
-        return self._adapter.held()
+        return self._adapter.held(self._lock)
 
     # context manager ---------------------------------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        self._adapter.green_enter()
+        self._adapter.green_enter(self._lock)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._adapter.exit(True)
+        self._adapter.exit(self._lock, True)
 
     async def __aenter__(self) -> Self:
-        await self._adapter.async_enter()
+        await self._adapter.async_enter(self._lock)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._adapter.exit(False)
+        self._adapter.exit(self._lock, False)
 
     # waiting -----------------------------------------------------------------------------------------------
 
@@ -438,25 +446,27 @@ class Condition(Generic[_L, _T]):
         self, event: Any, green: bool, predicate: Callable[[], object] | None
     ) -> tuple[_Waiter, Any]:
         adapter = self._adapter
-        state = adapter.check(green)
-        waiter = _Waiter(event, self._timer(), predicate, adapter.lock_item(event, state))
-        self._waiters.append(waiter)  # queued before the lock is released: no notify can slip by
+        lock = self._lock
+        state = adapter.check(lock, green)
+        waiter = _Waiter(event, next(self._stamps), predicate, adapter.lock_item(event, state))
+        waiters = waiter_queue(self)
+        waiters.append(waiter)  # queued before the lock is released: no notify can slip by
         try:
-            return waiter, adapter.release(state)
+            return waiter, adapter.release(lock, state)
         except BaseException:
-            leave(self._waiters, waiter)
+            leave(waiters, waiter)
             raise
 
     def _settled(self, waiter: _Waiter, woken: bool) -> tuple[bool, bool]:
         """After the wait: (notified, still must take the lock back)."""
         if woken:
             if self._adapter.reparks:
-                self._adapter.granted(None)
+                self._adapter.granted(self._lock)
                 return True, False
             return True, True
         if waiter.event.is_set():  # granted at the very moment the wait failed
             if self._adapter.reparks:
-                self._adapter.granted(None)
+                self._adapter.granted(self._lock)
                 return True, False
             return True, True
         try:
@@ -475,14 +485,14 @@ class Condition(Generic[_L, _T]):
             notified, restore = self._settled(waiter, False)
             try:
                 if restore:
-                    self._adapter.green_restore(state)
+                    self._adapter.green_restore(self._lock, state)
             finally:
                 if notified:
                     self.notify()  # hand our notification on
             raise
         notified, restore = self._settled(waiter, woken)
         if restore:
-            self._adapter.green_restore(state)
+            self._adapter.green_restore(self._lock, state)
         if waiter.error is not None:
             raise waiter.error
         return notified
@@ -496,14 +506,14 @@ class Condition(Generic[_L, _T]):
             notified, restore = self._settled(waiter, False)
             try:
                 if restore:
-                    await self._adapter.async_restore(state)
+                    await self._adapter.async_restore(self._lock, state)
             finally:
                 if notified:
                     self.notify()
             raise
         notified, restore = self._settled(waiter, woken)
         if restore:
-            await self._adapter.async_restore(state)
+            await self._adapter.async_restore(self._lock, state)
         if waiter.error is not None:
             raise waiter.error
         return notified
@@ -559,7 +569,7 @@ class Condition(Generic[_L, _T]):
     def notify(self, count: int = 1, *, deadline: Any = None) -> int:
         """Wake up to ``count`` waiters (all if negative), oldest first; returns how many were woken."""
         adapter = self._adapter
-        if adapter.reparks and not adapter.held():
+        if adapter.reparks and not adapter.held(self._lock):
             raise RuntimeError("cannot notify on un-acquired lock")
         return self._notify_held(count, deadline)
 
@@ -573,10 +583,10 @@ class Condition(Generic[_L, _T]):
             raise BusyResourceError("another task is already notifying this resource") from None
         try:
             if deadline is None:
-                deadline = self._timer()
+                deadline = next(self._stamps)
             return self._notify(count, deadline)
         finally:
-            self._notifying.append(None)
+            self._notifying.append(0)
 
     def _notify(self, count: int, deadline: Any) -> int:
         waiters = self._waiters
@@ -603,7 +613,7 @@ class Condition(Generic[_L, _T]):
                 except IndexError:  # its wait ended meanwhile: it leaves unnotified
                     continue
                 if self._adapter.reparks:
-                    self._adapter.lock._waiters.append(waiter.lock_item)
+                    waiter_queue(self._lock).append(waiter.lock_item)
                 else:
                     waiter.event.set()
                 notified += 1
@@ -616,7 +626,7 @@ class Condition(Generic[_L, _T]):
 
     def _holds(self, waiter: _Waiter, skipped: list[_Waiter]) -> bool:
         """Evaluate a delegated predicate for ``waiter``: ``False`` puts it back (with a fresh time)."""
-        if not self._adapter.held():
+        if not self._adapter.held(self._lock):
             self._put_back(waiter)
             raise RuntimeError("cannot notify for predicate on un-acquired lock")
         assert waiter.predicate is not None
@@ -633,7 +643,7 @@ class Condition(Generic[_L, _T]):
             return True
         if value:
             return True
-        waiter.time = self._timer()
+        waiter.time = next(self._stamps)
         skipped.append(waiter)
         return False
 
@@ -657,7 +667,7 @@ class Condition(Generic[_L, _T]):
     @property
     def timer(self) -> Callable[[], Any]:
         """The callable that stamps waits."""
-        return self._timer
+        return self._timer if self._custom_timer else self._stamps.__next__
 
     @property
     def waiting(self) -> int:

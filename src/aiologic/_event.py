@@ -5,10 +5,8 @@ slipped in between has already drained the queue without it, so the waiter drain
 from the left, so every waiter is woken exactly once and in arrival order, whoever drains. A wait on a set
 event skips the checkpoint call when no caller can need one (see ``lowlevel._fast``).
 
-The waiter queue is made by the first wait, not with the event: most events are set with nobody waiting,
-and an empty ``deque`` is a ~760-byte allocation and one more object for the garbage collector to scan.
-First waiters racing in several threads (or a signal handler interrupting one) must agree on one queue
-without a lock: see ``_Waitable._queue``.
+The waiter queue is made by the first wait, not with the event (``NO_WAITERS`` until then, see
+``_waiting.waiter_queue``): most events are set with nobody waiting.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import async_park, green_park
+from aiologic._waiting import NO_WAITERS, async_park, green_park, waiter_queue
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -40,11 +38,7 @@ __all__ = ["CountdownEvent", "Event", "REvent"]
 _new_object = object.__new__
 
 
-# Waiter queues being made, by event: an entry lives from the first offer until a queue is in place.
-_offered: dict[_Waitable, deque[_LowLevelEvent]] = {}
-
-
-def _wake_all(waiters: deque[_LowLevelEvent] | None) -> None:
+def _wake_all(waiters: deque[_LowLevelEvent]) -> None:
     while waiters:
         try:
             event = waiters.popleft()
@@ -57,28 +51,10 @@ class _Waitable:
     """The waiting side shared by the three events: ``wait``, ``await`` and ``with_``."""
 
     __slots__ = ("_waiters",)
-    _waiters: deque[_LowLevelEvent] | None  # None until the first wait
+    _waiters: deque[_LowLevelEvent]
 
     def _is_set(self) -> bool:
         raise NotImplementedError
-
-    def _queue(self) -> deque[_LowLevelEvent]:
-        """The waiter queue, made now if there is none; callers racing to make it all get the same one.
-
-        Each maker offers a new queue through ``dict.setdefault`` (one atomic step) and, unless a queue is
-        in place by then, stores the offer that won. An offer is withdrawn only once a queue is in place, so
-        every maker that reads "no queue" holds the first offer, and all stores store that one queue. (A
-        maker interrupted between offering and storing leaves its entry behind: a leak of one event, never
-        a second queue.)
-        """
-        waiters = self._waiters
-        if waiters is None:
-            offer = _offered.setdefault(self, deque())
-            waiters = self._waiters
-            if waiters is None:
-                self._waiters = waiters = offer
-            _offered.pop(self, None)
-        return waiters
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the event is set (``True``) or ``timeout`` seconds passed (``False``)."""
@@ -87,7 +63,7 @@ class _Waitable:
                 green_checkpoint()
             return True
         event = create_green_event()
-        waiters = self._queue()
+        waiters = waiter_queue(self)
         waiters.append(event)
         if self._is_set():
             _wake_all(waiters)
@@ -100,7 +76,7 @@ class _Waitable:
                 await async_checkpoint()
             return True
         event = create_async_event()
-        waiters = self._queue()
+        waiters = waiter_queue(self)
         waiters.append(event)
         if self._is_set():
             _wake_all(waiters)
@@ -114,8 +90,7 @@ class _Waitable:
     @property
     def waiting(self) -> int:
         """The number of tasks waiting now."""
-        waiters = self._waiters
-        return len(waiters) if waiters is not None else 0
+        return len(self._waiters)
 
 
 class Event(_Waitable):
@@ -127,7 +102,7 @@ class Event(_Waitable):
     def __new__(cls) -> Self:
         self = _new_object(cls)
         self._unset = True
-        self._waiters = None
+        self._waiters = NO_WAITERS
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -190,7 +165,7 @@ class CountdownEvent(_Waitable):
         self._initial_value = initial_value
         # One token per unit of the counter: list.pop() makes down() atomic without a lock.
         self._tokens = [None] * initial_value
-        self._waiters = None
+        self._waiters = NO_WAITERS
         return self
 
     def __getnewargs__(self) -> tuple[Any, ...]:

@@ -24,13 +24,12 @@ taking a free lock at level 1 (``with``, ``async with``) writes only the owner.
 
 from __future__ import annotations
 
-from collections import deque
 from sys import _getframe
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiologic._reprs import object_repr
-from aiologic._waiting import Owned, Reentrant, async_park, green_park
+from aiologic._waiting import NO_WAITERS, Owned, Reentrant, async_park, green_park, waiter_queue
 from aiologic.lowlevel import (
     async_checkpoint,
     create_async_event,
@@ -77,7 +76,7 @@ class Lock(Owned):
     def __new__(cls) -> Self:
         self = object.__new__(cls)
         self._tokens = [None]
-        self._waiters = deque()
+        self._waiters = NO_WAITERS
         self._owner = None
         self._owner_thread = None
         self._enter_frame = None
@@ -158,9 +157,10 @@ class Lock(Owned):
             return False
         event = create_green_event()
         item = (event, key, thread, count)
-        self._waiters.append(item)
+        waiters = waiter_queue(self)
+        waiters.append(item)
         self._wake_up()
-        return green_park(event, timeout, self._waiters, item, self._give_back)
+        return green_park(event, timeout, waiters, item, self._give_back)
 
     async def _async_acquire(self, count: int, blocking: bool, timeout: float | None) -> bool:
         ident = current_async_task_ident()
@@ -191,9 +191,10 @@ class Lock(Owned):
             return False
         event = create_async_event()
         item = (event, ident, thread, count)
-        self._waiters.append(item)
+        waiters = waiter_queue(self)
+        waiters.append(item)
         self._wake_up()
-        return await async_park(event, timeout, self._waiters, item, self._give_back)
+        return await async_park(event, timeout, waiters, item, self._give_back)
 
     def green_acquire(self, *, blocking: bool = True, timeout: float | None = None) -> bool:
         """Acquire as the current thread or greenlet; ``False`` on timeout or failed ``blocking=False``."""

@@ -5,6 +5,12 @@ Every primitive keeps its waiters in a ``deque`` of items, each holding a low-le
 any exception) either leaves the queue or, when a wake-up already granted it something (a permit, the lock, an
 item), hands that on through ``pass_on``. The two functions below are that logic once for each side.
 
+Events, locks and conditions start with ``NO_WAITERS`` instead, and their first waiter makes the deque
+(``waiter_queue``): most of them never get a waiter (each ``concurrent.futures.Future`` has a condition over
+a lock), and an empty deque is a ~760-byte allocation and one more object for every full GC collection to
+scan. First waiters racing in several threads (or a signal handler interrupting one) must agree on one deque
+without a lock.
+
 Lock-free state changes use two CPython atomics: ``list.pop()``/``deque.popleft()`` (exactly one caller gets a
 given element) and ``list.append()``. A short "try-lock" is a one-element list: ``pop()`` takes it without
 waiting and whoever fails knows that the holder will re-check after putting it back, so no update is lost and
@@ -13,10 +19,11 @@ nothing ever blocks, even in a signal handler or a destructor that interrupted t
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from types import TracebackType, coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiologic.lowlevel import AsyncEvent, GreenEvent, current_async_task_ident, current_green_task_ident
 from aiologic.lowlevel._fast import plain_threads
@@ -24,7 +31,47 @@ from aiologic.lowlevel._fast import plain_threads
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["Owned", "Reentrant", "TokenQueue", "async_park", "green_park", "leave"]
+__all__ = [
+    "NO_WAITERS",
+    "Owned",
+    "Reentrant",
+    "TokenQueue",
+    "async_park",
+    "green_park",
+    "leave",
+    "waiter_queue",
+]
+
+#: The waiter queue of a primitive that never had a waiter: an empty tuple, which reads (truth, ``len``,
+#: iteration) as an empty deque does; whatever adds a waiter gets a real one from ``waiter_queue``.
+NO_WAITERS = cast("deque[Any]", ())
+
+# Waiter queues being made, by primitive: an entry lives from the first offer until a queue is in place.
+_offered: dict[Any, deque[Any]] = {}
+
+
+def waiter_queue(primitive: Any) -> deque[Any]:
+    """The ``_waiters`` deque of ``primitive``, made now if it has ``NO_WAITERS``; callers racing to make it
+    all get the same one.
+
+    Each maker offers a new queue through ``dict.setdefault`` (one atomic step) and, unless a queue is in
+    place by then, stores the offer that won. An offer is withdrawn only once a queue is in place, so every
+    maker that reads "no queue" holds the first offer, and all stores store that one queue. (A maker
+    interrupted between offering and storing leaves its entry behind: a leak of one primitive, never a second
+    queue.)
+    """
+    waiters: deque[Any] = primitive._waiters
+    if waiters is NO_WAITERS:
+        offer = _offered.setdefault(primitive, deque())
+        waiters = primitive._waiters
+        if waiters is NO_WAITERS:
+            primitive._waiters = waiters = offer
+        _offered.pop(primitive, None)
+    return waiters
+
+
+if hasattr(os, "register_at_fork"):  # an offer left by a thread that did not survive the fork is stale
+    os.register_at_fork(after_in_child=_offered.clear)
 
 
 def leave(waiters: deque[Any], item: object) -> None:
